@@ -1,0 +1,119 @@
+# rt0 - a bare-metal x86-64 image running Go's G/M/P scheduler.
+#
+#   make            build/rt0.elf (the image; symbols kept for gdb)
+#   make iso        build/rt0.iso (GRUB, multiboot2)
+#   make run        boot the image in this terminal (SMP=4 CMDLINE=...)
+#   make test       the test matrix; ends with "N passed, N failed"
+#   make bench      the benchmarks (bench <name> <value> <unit> lines)
+#   make gdb        boot paused with a gdb stub on :1234 (SMP=, CMDLINE=)
+#
+# Needs gcc, binutils and make; QEMU (and GRUB for the ISO) are installed
+# by tools/deps.sh on first use.
+
+BUILD   := build
+CC      := gcc
+SMP     ?= 4
+CMDLINE ?=
+MACHINE ?= microvm
+
+COMMON_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin \
+	-fno-stack-protector -fno-pie -fno-pic -mno-red-zone -mcmodel=small \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables \
+	-fcf-protection=none -ftls-model=local-exec -fno-strict-aliasing \
+	--param=min-pagesize=0 \
+	-Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP -Iinclude
+ifdef DEBUG
+COMMON_CFLAGS += -DRT0_DEBUG
+endif
+# The kernel and runtime never touch FPU/SSE registers, so a voluntary
+# switch need not save them; programs and tests may use them freely.
+KERNEL_CFLAGS := $(COMMON_CFLAGS) -mgeneral-regs-only
+USER_CFLAGS   := $(COMMON_CFLAGS)
+ASFLAGS       := -g -Iboot -Iarch/x86_64 -Ikernel -Isched -MMD -MP
+LDFLAGS       := -nostdlib -static -no-pie -Wl,-T,linker.ld \
+	-Wl,-z,max-page-size=0x1000 -Wl,--build-id=none -Wl,-z,noexecstack \
+	-Wl,--no-warn-rwx-segments
+
+BOOT_SRCS   := boot/header.S boot/entry.S boot/trampoline.S
+ARCH_SRCS   := $(wildcard arch/x86_64/*.c) $(wildcard arch/x86_64/*.S)
+KERNEL_SRCS := $(wildcard kernel/*.c) $(wildcard kernel/*.S)
+SCHED_SRCS  := $(wildcard sched/*.c) $(wildcard sched/*.S)
+USER_SRCS   := $(wildcard apps/*.c) $(wildcard tests/*.c)
+
+objs = $(patsubst %,$(BUILD)/%.o,$(basename $(1)))
+KOBJS := $(call objs,$(BOOT_SRCS) $(ARCH_SRCS) $(KERNEL_SRCS) $(SCHED_SRCS))
+UOBJS := $(call objs,$(USER_SRCS))
+OBJS  := $(KOBJS) $(UOBJS)
+
+.DELETE_ON_ERROR:
+.PHONY: all iso run test bench gdb clean deps
+all: $(BUILD)/rt0.elf
+
+Q := @
+ifdef V
+Q :=
+endif
+
+$(BUILD)/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS    $<"
+	$(Q)$(CC) $(ASFLAGS) -c $< -o $@
+
+$(BUILD)/kernel/%.o $(BUILD)/arch/%.o $(BUILD)/sched/%.o: CFLAGS := $(KERNEL_CFLAGS)
+$(BUILD)/apps/%.o $(BUILD)/tests/%.o: CFLAGS := $(USER_CFLAGS)
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# Two links: the first gives the symbol table, which the second adds in
+# .ksyms, the last section, so no other symbol moves (checked).
+$(BUILD)/ksyms0.S: tools/gensyms.sh
+	@mkdir -p $(BUILD)
+	sh tools/gensyms.sh > $@
+$(BUILD)/rt0.pass1.elf: $(OBJS) $(BUILD)/ksyms0.o linker.ld
+	@echo "  LD    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms0.o
+$(BUILD)/ksyms.S: $(BUILD)/rt0.pass1.elf tools/gensyms.sh
+	sh tools/gensyms.sh $< > $@
+$(BUILD)/rt0.elf: $(BUILD)/rt0.pass1.elf $(BUILD)/ksyms.o
+	@echo "  LD    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms.o
+	@nm -n $(BUILD)/rt0.pass1.elf | grep ' [tTwW] ' > $(BUILD)/syms1.txt
+	@nm -n $@ | grep ' [tTwW] ' > $(BUILD)/syms2.txt
+	@cmp -s $(BUILD)/syms1.txt $(BUILD)/syms2.txt || \
+		{ echo "ksyms: symbols moved between links"; exit 1; }
+	@objdump -d -S $@ > $(BUILD)/rt0.asm 2>/dev/null || true
+
+# ISO images: the command line is baked into grub.cfg.
+ISO_CMDLINE ?=
+$(BUILD)/rt0.iso: $(BUILD)/rt0.elf tools/mkiso.sh
+	sh tools/mkiso.sh $< $@ "$(ISO_CMDLINE)"
+iso: deps $(BUILD)/rt0.iso
+
+# Host tools.
+$(BUILD)/rt0run: tools/rt0run.c
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+deps:
+	@sh tools/deps.sh
+
+run: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
+	@$(BUILD)/rt0run -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" -i
+
+gdb: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
+	@echo "gdb $(BUILD)/rt0.elf -ex 'target remote :1234'"
+	@$(BUILD)/rt0run -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" -i -g
+
+test: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
+	@sh tools/test.sh
+
+bench: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
+	@sh tools/bench.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(OBJS:.o=.d)

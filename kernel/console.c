@@ -1,0 +1,99 @@
+/*
+ * kernel/console.c - the serial console: whole kprintf calls never
+ * interleave with other CPUs' output.
+ *
+ * The console lock is a spinlock-like word of its own rather than a struct
+ * spinlock, because the console is what panics and fault reports print on:
+ * a CPU that faults while it holds the console (or that panics while another
+ * CPU holds it) must still be able to print.  So:
+ *  - taken with interrupts disabled, released on the way out;
+ *  - re-entry by the holder (a fault inside kprintf) proceeds without it;
+ *  - once panic_cpu is set, the panicking CPU waits at most ~100 ms for
+ *    another holder and then prints anyway.
+ */
+#include "lib.h"
+#include "console.h"
+#include "cpu.h"
+#include "time.h"
+#include "../arch/x86_64/uart.h"
+#include "../arch/x86_64/x86.h"
+
+static int32_t console_owner = -1;	/* CPU id holding the console; atomic */
+int32_t panic_cpu = -1;			/* CPU id that is panicking; atomic */
+
+static void uart_sink(void *arg, const char *s, size_t n)
+{
+	(void)arg;
+	uart_write(s, n);
+}
+
+/* console_sink - a fmt_sink onto the console (each call is atomic). */
+void console_sink(void *arg, const char *s, size_t n)
+{
+	(void)arg;
+	console_write(s, n);
+}
+
+/* Returns true if the lock was taken (and must be released). */
+static bool console_acquire(void)
+{
+	int32_t me = (int32_t)this_cpu_id();
+	int32_t free = -1;
+
+	if (__atomic_load_n(&console_owner, __ATOMIC_RELAXED) == me)
+		return false;		/* re-entered from a fault: proceed */
+	uint64_t start = rdtsc();
+	for (;;) {
+		free = -1;
+		if (__atomic_compare_exchange_n(&console_owner, &free, me, false,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return true;
+		cpu_relax();
+		if (__atomic_load_n(&panic_cpu, __ATOMIC_RELAXED) == me &&
+		    rdtsc() - start > (tsc_hz ? tsc_hz / 10 : (1ull << 28)))
+			return false;	/* the holder is stopped: print anyway */
+	}
+}
+
+static void console_release(void)
+{
+	__atomic_store_n(&console_owner, -1, __ATOMIC_RELEASE);
+}
+
+/** console_write - write @n bytes as one unit.  Any context.  Returns. */
+void console_write(const char *s, size_t n)
+{
+	uint64_t f = irq_save();
+	bool locked = console_acquire();
+	uart_write(s, n);
+	if (locked)
+		console_release();
+	irq_restore(f);
+}
+
+void vkprintf(const char *fmt, va_list ap)
+{
+	uint64_t f = irq_save();
+	bool locked = console_acquire();
+	vformat(uart_sink, NULL, fmt, ap);
+	if (locked)
+		console_release();
+	irq_restore(f);
+}
+
+/** kprintf - formatted print to the console; atomic per call.  Any context. */
+void kprintf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vkprintf(fmt, ap);
+	va_end(ap);
+}
+
+/** console_getc - a byte typed on the console, or -1.  Never blocks. */
+int console_getc(void)
+{
+	return uart_getc();
+}

@@ -1,0 +1,13 @@
+/* kernel/console.h - the serial console (kprintf is declared in lib.h). */
+#ifndef RT0_CONSOLE_H
+#define RT0_CONSOLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+extern int32_t panic_cpu;	/* id of the CPU in panic(), or -1 */
+
+void console_write(const char *s, size_t n);
+int console_getc(void);
+
+#endif

@@ -1,0 +1,47 @@
+/* kernel/exit.c - see exit.h. */
+#include "exit.h"
+#include "console.h"
+#include "cpu.h"
+#include "../arch/x86_64/lapic.h"
+#include "../arch/x86_64/qemu.h"
+#include "../arch/x86_64/x86.h"
+
+static uint32_t stopping;		/* 1 once the machine is going down */
+static void (*dump_hook)(void);
+static uint32_t dumping;
+
+bool kernel_stopping(void)
+{
+	return __atomic_load_n(&stopping, __ATOMIC_ACQUIRE) != 0;
+}
+
+void kernel_stop_others(void)
+{
+	if (__atomic_exchange_n(&stopping, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (ncpu > 1)
+		lapic_broadcast_nmi_others();
+}
+
+void kernel_set_dump_hook(void (*fn)(void))
+{
+	dump_hook = fn;
+}
+
+void kernel_dump_hooks(void)
+{
+	if (dump_hook && !__atomic_exchange_n(&dumping, 1, __ATOMIC_ACQ_REL))
+		dump_hook();
+}
+
+void kernel_exit(uint32_t status)
+{
+	cli();
+	kernel_stop_others();
+	kprintf("rt0: exit status %u\n", status);
+	qemu_exit(status);
+	kprintf("rt0: no isa-debug-exit device at port 0xf4; halting "
+		"(add -device isa-debug-exit,iobase=0xf4,iosize=4)\n");
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}

@@ -1,0 +1,38 @@
+/*
+ * kernel/exit.h - ending the machine: exit statuses, stopping the other
+ * CPUs, and the hooks that add to a fatal report.
+ *
+ * The status leaves QEMU through isa-debug-exit as (status << 1) | 1; the
+ * host tools (tools/rt0run) turn that back into the status.
+ */
+#ifndef RT0_EXIT_H
+#define RT0_EXIT_H
+
+#include "lib.h"
+
+#define EXIT_OK		0	/* main returned 0 / every test passed */
+#define EXIT_FAIL	1	/* a test failed / main returned non-zero */
+#define EXIT_CMDLINE	2	/* bad command line */
+#define EXIT_PANIC	3	/* panic, fatal exception, runtime throw */
+
+/*
+ * kernel_exit - stop the other CPUs and leave QEMU with @status.  If there
+ * is no isa-debug-exit device, say so and halt.  Any context.  Never returns.
+ */
+void kernel_exit(uint32_t status) __noreturn;
+
+/* kernel_stop_others - NMI every other started CPU into a halt (once). */
+void kernel_stop_others(void);
+
+/* kernel_stopping - true once a CPU has begun stopping the machine. */
+bool kernel_stopping(void);
+
+/*
+ * A dump hook adds to fatal reports (the runtime prints its scheddetail
+ * dump).  kernel_dump_hooks() runs them once, guarded against faults in
+ * them.  Set at boot.
+ */
+void kernel_set_dump_hook(void (*fn)(void));
+void kernel_dump_hooks(void);
+
+#endif

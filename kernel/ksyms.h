@@ -1,0 +1,35 @@
+/*
+ * kernel/ksyms.h - the image's own symbol table, for backtraces.
+ *
+ * The table is generated from the first link (tools/gensyms.sh) and linked
+ * into the second in .ksyms, the image's last section, so adding it moves
+ * no other symbol.
+ */
+#ifndef RT0_KSYMS_H
+#define RT0_KSYMS_H
+
+#include <stdint.h>
+
+/*
+ * ksym_lookup - the name of the function containing @addr and @addr's
+ * offset into it (through *off), or NULL if @addr is not in the image's text.
+ */
+const char *ksym_lookup(uint64_t addr, uint64_t *off);
+
+/* ksym_addr - the address of the function called @name, or 0. */
+uint64_t ksym_addr(const char *name);
+
+#include "lib.h"
+
+/*
+ * backtrace_write - write "  #n 0x... name+0xoff" lines to @sink for @pc,
+ * then for each frame of the frame-pointer chain starting at @rbp; stops at
+ * a zero, misaligned or unmapped frame pointer, at a frame that does not
+ * move up the stack, or after 32 frames.  Any context.  Returns.
+ */
+void backtrace_write(fmt_sink sink, void *arg, uint64_t pc, uint64_t rbp);
+
+/* backtrace_here - backtrace_write of the caller, to the console. */
+void backtrace_here(void);
+
+#endif

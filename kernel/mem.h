@@ -1,0 +1,39 @@
+/*
+ * kernel/mem.h - physical memory: the page allocator and the small-object
+ * allocator.
+ *
+ * Memory is identity mapped, so a physical address is also a pointer.
+ * Every function here may be called from any CPU with interrupts on or off;
+ * none blocks.
+ */
+#ifndef RT0_MEM_H
+#define RT0_MEM_H
+
+#include "lib.h"
+
+#define PAGE_SHIFT 12
+#define PAGE_SZ 4096ul
+
+/* mem_init - build the allocator from bootinfo's memory map.  Boot CPU. */
+void mem_init(void);
+
+/*
+ * page_alloc - @n physically contiguous pages, or NULL if none.  Contents
+ * undefined.  page_alloc_zeroed clears them.
+ */
+void *page_alloc(uint64_t n);
+void *page_alloc_zeroed(uint64_t n);
+
+/* page_free - return @n pages from page_alloc.  Panics on a double free. */
+void page_free(void *p, uint64_t n);
+
+uint64_t mem_free_pages(void);
+uint64_t mem_total_pages(void);	/* pages the allocator manages */
+
+/* kmalloc - @size bytes (<= KMALLOC_MAX), 16-byte aligned, zeroed; NULL if
+ * out of memory.  kfree(NULL) is a no-op. */
+#define KMALLOC_MAX 2048
+void *kmalloc(size_t size);
+void kfree(void *p);
+
+#endif

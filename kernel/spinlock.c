@@ -1,0 +1,67 @@
+/* kernel/spinlock.c - see spinlock.h for the rules. */
+#include "spinlock.h"
+#include "cpu.h"
+#include "time.h"
+#include "../arch/x86_64/x86.h"
+
+static __attribute__((noinline, cold)) void spin_stuck(struct spinlock *l)
+{
+	panic("spinlock '%s' held for %d s by cpu %d (waiter cpu %u)",
+	      l->name, SPIN_TIMEOUT_S, READ_ONCE(l->cpu), this_cpu_id());
+}
+
+void spin_lock(struct spinlock *l)
+{
+	int me = this_cpu_id();
+
+	BUG_ON(irq_enabled());
+	if (unlikely(READ_ONCE(l->cpu) == me && spin_held(l)))
+		panic("spinlock '%s' taken twice by cpu %d", l->name, me);
+	if (likely(!__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE)))
+		goto got;
+
+	uint64_t start = rdtsc();
+	uint64_t limit = tsc_hz ? tsc_hz * SPIN_TIMEOUT_S : (1ull << 40);
+	for (;;) {
+		for (int i = 0; i < 1024; i++) {
+			if (!READ_ONCE(l->locked) &&
+			    !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+				goto got;
+			cpu_relax();
+		}
+		if (rdtsc() - start > limit)
+			spin_stuck(l);
+	}
+got:
+	l->cpu = me;
+}
+
+bool spin_trylock(struct spinlock *l)
+{
+	BUG_ON(irq_enabled());
+	if (READ_ONCE(l->locked) ||
+	    __atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		return false;
+	l->cpu = this_cpu_id();
+	return true;
+}
+
+void spin_unlock(struct spinlock *l)
+{
+	DEBUG_ASSERT(l->locked && l->cpu == (int)this_cpu_id());
+	l->cpu = -1;
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
+uint64_t spin_lock_irqsave(struct spinlock *l)
+{
+	uint64_t f = irq_save();
+	spin_lock(l);
+	return f;
+}
+
+void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags)
+{
+	spin_unlock(l);
+	irq_restore(flags);
+}

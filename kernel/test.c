@@ -1,0 +1,150 @@
+/*
+ * kernel/test.c - the test runner: selection, KTAP output, the watchdog.
+ */
+#include "ktest.h"
+#include "cmdline.h"
+#include "cpu.h"
+#include "exit.h"
+#include "kthread.h"
+#include "time.h"
+#include "../arch/x86_64/x86.h"
+
+extern const struct ktest _ktests_start[], _ktests_end[];
+
+static char test_glob[256];
+KPARAM_STR(test, test_glob, "run the in-image tests whose names match GLOB");
+
+uint64_t ktest_header_tsc;
+static uint32_t plan_n;			/* tests selected, all levels */
+static uint32_t next_n = 1;		/* KTAP number of the next test */
+static uint32_t npass, nfail;
+
+/* The running test, for failures and the watchdog. */
+static const struct ktest *current;
+static uint32_t current_n;
+static uint64_t deadline_tsc;		/* 0: no test running; atomic */
+static struct kthread *current_thread;
+static uint32_t fail_count;		/* failures of the running test; atomic */
+static struct spinlock diag_lock = SPINLOCK_INIT("ktest-diag");
+static char diag[256];			/* first failure's message; diag_lock */
+
+static bool selected(const struct ktest *t)
+{
+	if (t->flags & KT_MANUAL)
+		return !strcmp(test_glob, t->name);
+	return glob_match(test_glob, t->name);
+}
+
+bool ktest_selected(void)
+{
+	return test_glob[0] != '\0';
+}
+
+void ktest_header(void)
+{
+	ktest_header_tsc = rdtsc();
+	kprintf("KTAP version 1\n");
+}
+
+void ktest_plan(void)
+{
+	for (const struct ktest *t = _ktests_start; t < _ktests_end; t++)
+		if (selected(t))
+			plan_n++;
+	kprintf("1..%u\n", plan_n);
+	if (!plan_n)
+		kprintf("# no test matches test=%s\n", test_glob);
+}
+
+void ktest_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (__atomic_fetch_add(&fail_count, 1, __ATOMIC_ACQ_REL) == 0) {
+		uint64_t f = spin_lock_irqsave(&diag_lock);
+		const char *base = file;
+		for (const char *p = file; *p; p++)
+			if (*p == '/')
+				base = p + 1;
+		int n = snprintf(diag, sizeof(diag), "%s:%d: ", base, line);
+		va_start(ap, fmt);
+		if (n < (int)sizeof(diag))
+			vsnprintf(diag + n, sizeof(diag) - n, fmt, ap);
+		va_end(ap);
+		for (char *p = diag; *p; p++)
+			if (*p == '\n' || *p == '#')
+				*p = ' ';
+		spin_unlock_irqrestore(&diag_lock, f);
+	}
+}
+
+bool ktest_failed(void)
+{
+	return __atomic_load_n(&fail_count, __ATOMIC_ACQUIRE) != 0;
+}
+
+static void run_one(const struct ktest *t)
+{
+	uint32_t tmo = t->timeout_s ? t->timeout_s : KTEST_DEFAULT_TIMEOUT_S;
+
+	current = t;
+	current_n = next_n++;
+	current_thread = kthread_current();
+	fail_count = 0;
+	diag[0] = '\0';
+	uint64_t start = nanotime();
+	__atomic_store_n(&deadline_tsc, rdtsc() + tsc_hz * tmo,
+			 __ATOMIC_RELEASE);
+	t->fn();
+	uint64_t zero_expected = __atomic_exchange_n(&deadline_tsc, 0,
+						     __ATOMIC_ACQ_REL);
+	if (!zero_expected) {
+		/* The watchdog fired meanwhile and is ending the run. */
+		for (;;)
+			cpu_relax();
+	}
+	uint64_t ms = (nanotime() - start) / NSEC_PER_MSEC;
+	if (ktest_failed()) {
+		nfail++;
+		kprintf("not ok %u %s # %s\n", current_n, t->name, diag);
+	} else {
+		npass++;
+		kprintf("ok %u %s # %lu ms\n", current_n, t->name, ms);
+	}
+}
+
+void ktest_run_level(enum ktest_level level)
+{
+	for (const struct ktest *t = _ktests_start; t < _ktests_end; t++)
+		if (t->level == (uint32_t)level && selected(t))
+			run_one(t);
+}
+
+void ktest_finish(void)
+{
+	kprintf("# totals: %u passed, %u failed, %u not run\n", npass, nfail,
+		plan_n - npass - nfail);
+	kernel_exit(nfail || npass != plan_n ? EXIT_FAIL : EXIT_OK);
+}
+
+void ktest_watchdog(void)
+{
+	uint64_t d = __atomic_load_n(&deadline_tsc, __ATOMIC_ACQUIRE);
+
+	if (!d || rdtsc() < d)
+		return;
+	if (!__atomic_compare_exchange_n(&deadline_tsc, &d, 0, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return;			/* the test finished, or another CPU won */
+	kernel_stop_others();
+	uint32_t tmo = current->timeout_s ? current->timeout_s
+					  : KTEST_DEFAULT_TIMEOUT_S;
+	kprintf("not ok %u %s # TIMEOUT after %u s (watchdog on cpu %u; "
+		"test thread %u '%s')\n", current_n, current->name, tmo,
+		this_cpu_id(), current_thread ? current_thread->id : 0,
+		current_thread ? current_thread->name : "?");
+	kernel_dump_hooks();
+	kprintf("# totals: %u passed, %u failed, %u not run\n", npass,
+		nfail + 1, plan_n - npass - nfail - 1);
+	kernel_exit(EXIT_FAIL);
+}

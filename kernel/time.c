@@ -1,0 +1,117 @@
+/*
+ * kernel/time.c - calibration, the clock and the tick interrupt.
+ *
+ * The TSC is the clock: under QEMU's TCG it counts from 0 at machine start
+ * at a constant rate, the same on every vCPU (under -icount it counts guest
+ * instructions).  Its rate is measured against PIT channel 0 (polling; no
+ * port 0x61, which microvm lacks); the LAPIC timer's rate is then measured
+ * against the TSC.  Each CPU's LAPIC timer fires V_TIMER tick_hz times a
+ * second; tick_handler() is where the kernel's periodic work starts.
+ */
+#include "time.h"
+#include "cpu.h"
+#include "cmdline.h"
+#include "tick.h"
+#include "../arch/x86_64/lapic.h"
+#include "../arch/x86_64/pit.h"
+#include "../arch/x86_64/trap.h"
+#include "../arch/x86_64/x86.h"
+
+uint64_t tsc_hz;
+uint64_t lapic_hz;
+uint32_t tick_hz = 1000;
+KPARAM_UINT(hz, tick_hz, 10, 10000, "periodic tick rate per CPU, in Hz");
+
+static uint64_t ns_mult;	/* ns = tsc * ns_mult >> 32 */
+static uint64_t tsc_mult;	/* tsc = ns * tsc_mult >> 32 */
+
+static uint64_t read_tsc(void)
+{
+	return rdtsc();
+}
+
+static uint64_t read_lapic_elapsed(void)
+{
+	return 0xffffffffu - lapic_timer_current();
+}
+
+uint64_t tsc_to_ns(uint64_t tsc)
+{
+	return (uint64_t)(((unsigned __int128)tsc * ns_mult) >> 32);
+}
+
+uint64_t ns_to_tsc(uint64_t ns)
+{
+	return (uint64_t)(((unsigned __int128)ns * tsc_mult) >> 32);
+}
+
+uint64_t nanotime(void)
+{
+	return tsc_to_ns(rdtsc());
+}
+
+void delay_us(uint64_t us)
+{
+	uint64_t end = rdtsc() + ns_to_tsc(us * NSEC_PER_USEC);
+
+	while (rdtsc() < end)
+		cpu_relax();
+}
+
+/**
+ * time_init - measure the TSC three times over 2 ms of PIT time and keep
+ * the median (one sample disturbed by the host is outvoted), then the LAPIC
+ * timer over 1 ms of TSC time.  Boot CPU, interrupts disabled.  Returns.
+ */
+void time_init(void)
+{
+	uint64_t hz[3];
+	uint32_t pit_ticks = PIT_HZ / 500;	/* 2 ms */
+
+	for (int i = 0; i < 3; i++) {
+		uint32_t seen;
+		uint64_t d = pit_measure(read_tsc, pit_ticks, &seen);
+		hz[i] = d * PIT_HZ / seen;
+	}
+	/* median of three */
+	if (hz[0] > hz[1]) { uint64_t t = hz[0]; hz[0] = hz[1]; hz[1] = t; }
+	if (hz[1] > hz[2]) { uint64_t t = hz[1]; hz[1] = hz[2]; hz[2] = t; }
+	if (hz[0] > hz[1]) { uint64_t t = hz[0]; hz[0] = hz[1]; hz[1] = t; }
+	tsc_hz = hz[1];
+	if (tsc_hz < 1000000)
+		panic("time: TSC rate %lu Hz is implausible", tsc_hz);
+	ns_mult = (NSEC_PER_SEC << 32) / tsc_hz;
+	/* (tsc_hz << 32) / 1e9 without a 128-bit division (no libgcc). */
+	tsc_mult = ((tsc_hz / NSEC_PER_SEC) << 32) +
+		   ((tsc_hz % NSEC_PER_SEC) << 32) / NSEC_PER_SEC;
+
+	lapic_timer_oneshot_masked(0xffffffffu);
+	uint64_t t0 = rdtsc();
+	uint64_t l0 = read_lapic_elapsed();
+	uint64_t t1;
+	do {
+		t1 = rdtsc();
+	} while (t1 - t0 < tsc_hz / 1000);
+	uint64_t l1 = read_lapic_elapsed();
+	lapic_timer_stop();
+	lapic_hz = (l1 - l0) * tsc_hz / (t1 - t0);
+	if (lapic_hz < 1000)
+		panic("time: LAPIC timer rate %lu Hz is implausible", lapic_hz);
+}
+
+static void tick_handler(struct trapframe *tf)
+{
+	struct cpu *c = this_cpu();
+
+	c->ticks++;
+	lapic_eoi();
+	tick(tf);
+}
+
+void tick_start_cpu(void)
+{
+	uint64_t count = lapic_hz / tick_hz;
+
+	trap_set_handler(V_TIMER, tick_handler);
+	lapic_timer_periodic(V_TIMER, count ? (uint32_t)count : 1);
+}

@@ -1,0 +1,34 @@
+/*
+ * kernel/time.h - time: the TSC as the clock, the LAPIC timer as the tick.
+ */
+#ifndef RT0_TIME_H
+#define RT0_TIME_H
+
+#include "lib.h"
+
+extern uint64_t tsc_hz;		/* TSC ticks per second; constant after time_init */
+extern uint64_t lapic_hz;	/* LAPIC timer ticks per second (divide by 16) */
+extern uint32_t tick_hz;	/* periodic tick rate (hz=, default 1000) */
+
+/* time_init - calibrate the TSC and LAPIC timer against PIT channel 0. */
+void time_init(void);
+
+/* tick_start_cpu - start this CPU's periodic tick.  Interrupts disabled. */
+void tick_start_cpu(void);
+
+/* nanotime - nanoseconds since the machine started (TSC based, monotonic,
+ * consistent across CPUs).  Any context. */
+uint64_t nanotime(void);
+
+/* tsc_to_ns / ns_to_tsc - conversions at the calibrated rate. */
+uint64_t tsc_to_ns(uint64_t tsc);
+uint64_t ns_to_tsc(uint64_t ns);
+
+/* delay_us - busy-wait @us microseconds (pause loop).  Any context. */
+void delay_us(uint64_t us);
+
+#define NSEC_PER_SEC 1000000000ull
+#define NSEC_PER_MSEC 1000000ull
+#define NSEC_PER_USEC 1000ull
+
+#endif
