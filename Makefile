@@ -18,11 +18,11 @@ MACHINE ?= microvm
 
 COMMON_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin \
 	-fno-stack-protector -fno-pie -fno-pic -mno-red-zone -mcmodel=small \
-	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-shrink-wrap \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-fcf-protection=none -ftls-model=local-exec -fno-strict-aliasing \
 	--param=min-pagesize=0 \
-	-Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP -Iinclude
+	-Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP -I. -Iinclude
 ifdef DEBUG
 COMMON_CFLAGS += -DRT0_DEBUG
 endif

@@ -109,7 +109,7 @@ void fault_report(const struct trapframe *tf, fmt_sink sink, void *arg)
 	sinkf(sink, arg, "  r13 0x%016lx r14 0x%016lx r15 0x%016lx\n",
 	      tf->r13, tf->r14, tf->r15);
 	sinkf(sink, arg, "backtrace:\n");
-	backtrace_write(sink, arg, tf->rip, tf->rbp);
+	backtrace_write_trap(sink, arg, tf->rip, tf->rsp, tf->rbp);
 }
 
 struct catch_sink {

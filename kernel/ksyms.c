@@ -55,11 +55,8 @@ static void write_frame(fmt_sink sink, void *arg, int n, uint64_t pc)
 		sinkf(sink, arg, "  #%-2d 0x%016lx ?\n", n, pc);
 }
 
-void backtrace_write(fmt_sink sink, void *arg, uint64_t pc, uint64_t rbp)
+static void walk(fmt_sink sink, void *arg, int n, uint64_t rbp)
 {
-	int n = 0;
-
-	write_frame(sink, arg, n++, pc);
 	while (n < 32 && rbp && !(rbp & 7) && vm_readable(rbp, 16)) {
 		uint64_t *fp = (uint64_t *)rbp;
 		uint64_t ret = fp[1];
@@ -71,6 +68,44 @@ void backtrace_write(fmt_sink sink, void *arg, uint64_t pc, uint64_t rbp)
 			break;
 		rbp = fp[0];
 	}
+}
+
+void backtrace_write(fmt_sink sink, void *arg, uint64_t pc, uint64_t rbp)
+{
+	write_frame(sink, arg, 0, pc);
+	walk(sink, arg, 1, rbp);
+}
+
+/*
+ * At an exception the interrupted function may not have its own frame:
+ * gcc omits it in leaf functions that need no stack, and a fault can hit
+ * before the prologue ran.  Then its return address is still on top of the
+ * stack ([rsp], or [rsp+8] just after "push %rbp"), and RBP is the caller's
+ * frame.  Prologues are "push %rbp; mov %rsp,%rbp" (55 48 89 e5) at the
+ * function's start (the image is built with -fno-shrink-wrap).
+ */
+void backtrace_write_trap(fmt_sink sink, void *arg, uint64_t pc, uint64_t rsp,
+			  uint64_t rbp)
+{
+	static const uint8_t prologue[4] = { 0x55, 0x48, 0x89, 0xe5 };
+	uint64_t off;
+	int n = 1;
+
+	write_frame(sink, arg, 0, pc);
+	if (ksym_lookup(pc, &off)) {
+		const uint8_t *start = (const uint8_t *)(pc - off);
+		uint64_t ret_at = 0;
+		if (memcmp(start, prologue, 4) || off == 0)
+			ret_at = rsp;
+		else if (off == 1)
+			ret_at = rsp + 8;
+		if (ret_at && vm_readable(ret_at, 8)) {
+			uint64_t ret = *(uint64_t *)ret_at;
+			if (ksym_lookup(ret - 1, NULL))
+				write_frame(sink, arg, n++, ret - 1);
+		}
+	}
+	walk(sink, arg, n, rbp);
 }
 
 void backtrace_here(void)

@@ -29,6 +29,13 @@ uint64_t ksym_addr(const char *name);
  */
 void backtrace_write(fmt_sink sink, void *arg, uint64_t pc, uint64_t rbp);
 
+/*
+ * backtrace_write_trap - the same for an interrupted context, which may be
+ * a function without a frame of its own (see ksyms.c).
+ */
+void backtrace_write_trap(fmt_sink sink, void *arg, uint64_t pc, uint64_t rsp,
+			  uint64_t rbp);
+
 /* backtrace_here - backtrace_write of the caller, to the console. */
 void backtrace_here(void);
 

@@ -31,7 +31,8 @@ struct ktest {
 	uint32_t level;
 	uint32_t timeout_s;	/* watchdog; 0: the default */
 	uint32_t flags;
-	const char *file;
+	const char *file;	/* tests run in file order, then line order */
+	uint32_t line;
 };
 
 #define KTEST_DEFAULT_TIMEOUT_S 60
@@ -41,7 +42,7 @@ struct ktest {
 	static const struct ktest __ktest_##n				\
 	__attribute__((section(".ktests"), used, aligned(8))) = {	\
 		.name = #n, .fn = n, .level = lvl, .timeout_s = tmo,	\
-		.flags = fl, .file = __FILE__ };			\
+		.flags = fl, .file = __FILE__, .line = __LINE__ };			\
 	static void n(void)
 
 #define KTEST(n) KTEST_REGISTER(n, KTEST_KERNEL, 0, 0)
@@ -90,7 +91,8 @@ bool ktest_selected(void);
 void ktest_header(void);
 void ktest_plan(void);
 
-/* ktest_run_level - run the matching tests of @level, in section order. */
+/* ktest_run_level - run the matching tests of @level, in file order and
+ * source order within a file. */
 void ktest_run_level(enum ktest_level level);
 
 /* ktest_finish - print the totals and exit with EXIT_OK or EXIT_FAIL. */

@@ -235,12 +235,15 @@ void smp_call_cpu(struct cpu *c, void (*fn)(void *), void *arg)
 	call_wait_release();
 }
 
-void smp_call_others(void (*fn)(void *), void *arg)
+static void call_others(void (*fn)(void *), void *arg, bool self)
 {
 	uint32_t n = __atomic_load_n(&ncpu, __ATOMIC_ACQUIRE);
 
-	if (n <= 1)
+	if (n <= 1) {
+		if (self)
+			fn(arg);
 		return;
+	}
 	call_lock_take();
 	struct cpu *me = this_cpu();
 	call_fn = fn;
@@ -251,7 +254,19 @@ void smp_call_others(void (*fn)(void *), void *arg)
 			me->stat.ipi_sent++;
 			lapic_send_ipi(cpus[i].apic_id, V_CALL);
 		}
+	if (self)
+		fn(arg);
 	call_wait_release();
+}
+
+void smp_call_others(void (*fn)(void *), void *arg)
+{
+	call_others(fn, arg, false);
+}
+
+void smp_run_all(void (*fn)(void *), void *arg)
+{
+	call_others(fn, arg, true);
 }
 
 void smp_print_inventory(void)

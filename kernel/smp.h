@@ -43,6 +43,13 @@ void smp_send_wake(struct cpu *c);
 void smp_call_cpu(struct cpu *c, void (*fn)(void *), void *arg);
 void smp_call_others(void (*fn)(void *), void *arg);
 
+/*
+ * smp_run_all - run fn(arg) on every started CPU at once: on the others in
+ * interrupt context (interrupts off), on this one in the caller's context.
+ * Same rules as smp_call_others.  Returns when all have returned.
+ */
+void smp_run_all(void (*fn)(void *), void *arg);
+
 /* smp_print_inventory - one line per CPU: id, LAPIC id, checks. */
 void smp_print_inventory(void);
 

@@ -28,6 +28,32 @@ static uint32_t fail_count;		/* failures of the running test; atomic */
 static struct spinlock diag_lock = SPINLOCK_INIT("ktest-diag");
 static char diag[256];			/* first failure's message; diag_lock */
 
+#define MAX_TESTS 512
+static const struct ktest *order[MAX_TESTS];	/* sorted by file, line */
+static uint32_t ntests;
+
+static bool before(const struct ktest *a, const struct ktest *b)
+{
+	int c = strcmp(a->file, b->file);
+
+	return c < 0 || (c == 0 && a->line < b->line);
+}
+
+static void sort_tests(void)
+{
+	if (ntests)
+		return;
+	for (const struct ktest *t = _ktests_start; t < _ktests_end; t++) {
+		BUG_ON(ntests == MAX_TESTS);
+		uint32_t i = ntests++;
+		while (i > 0 && before(t, order[i - 1])) {
+			order[i] = order[i - 1];
+			i--;
+		}
+		order[i] = t;
+	}
+}
+
 static bool selected(const struct ktest *t)
 {
 	if (t->flags & KT_MANUAL)
@@ -48,8 +74,9 @@ void ktest_header(void)
 
 void ktest_plan(void)
 {
-	for (const struct ktest *t = _ktests_start; t < _ktests_end; t++)
-		if (selected(t))
+	sort_tests();
+	for (uint32_t i = 0; i < ntests; i++)
+		if (selected(order[i]))
 			plan_n++;
 	kprintf("1..%u\n", plan_n);
 	if (!plan_n)
@@ -115,9 +142,10 @@ static void run_one(const struct ktest *t)
 
 void ktest_run_level(enum ktest_level level)
 {
-	for (const struct ktest *t = _ktests_start; t < _ktests_end; t++)
-		if (t->level == (uint32_t)level && selected(t))
-			run_one(t);
+	sort_tests();
+	for (uint32_t i = 0; i < ntests; i++)
+		if (order[i]->level == (uint32_t)level && selected(order[i]))
+			run_one(order[i]);
 }
 
 void ktest_finish(void)

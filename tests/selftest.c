@@ -1,0 +1,49 @@
+/*
+ * tests/selftest.c - fixtures that prove the harness catches failure.
+ *
+ * Marked KT_MANUAL: they run only when test= names them exactly, and the
+ * host test script runs each expecting the failure it provokes (a failed
+ * assertion, a hang caught by the watchdog, an unexpected exception).
+ */
+#include "kernel/ktest.h"
+#include "kernel/cpu.h"
+#include "kernel/smp.h"
+#include "arch/x86_64/x86.h"
+
+KTEST_MANUAL_TEST(selftest_must_fail, 0)
+{
+	KT_EQ(1 + 1, 3);
+}
+
+KTEST_MANUAL_TEST(selftest_must_hang, 2)
+{
+	for (;;)
+		cpu_relax();
+}
+
+static __attribute__((noinline)) void deref(volatile uint64_t *p)
+{
+	(void)*p;
+}
+
+KTEST_MANUAL_TEST(selftest_unexpected_fault, 0)
+{
+	deref(NULL);
+}
+
+/* Every CPU prints lines at once; the host checks none is torn. */
+static void print_lines(void *arg)
+{
+	uint32_t me = this_cpu_id();
+
+	(void)arg;
+	for (int i = 0; i < 40; i++)
+		kprintf("# console-line cpu=%02u seq=%02d "
+			"abcdefghijklmnopqrstuvwxyz0123456789 end=%02u\n",
+			me, i, me);
+}
+
+KTEST(console_lines_from_all_cpus)
+{
+	smp_run_all(print_lines, NULL);
+}

@@ -1,0 +1,150 @@
+/*
+ * tests/smp_test.c - every CPU came up once with its own GS block and
+ * passed the FS check; IPIs reach each CPU; each tick runs at its rate.
+ */
+#include "kernel/ktest.h"
+#include "kernel/acpi.h"
+#include "kernel/cpu.h"
+#include "kernel/smp.h"
+#include "kernel/time.h"
+#include "arch/x86_64/cpufeat.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/x86.h"
+
+KTEST(smp_every_cpu_up_once)
+{
+	uint32_t want = acpi.napic;
+
+	if (maxcpus && want > maxcpus)
+		want = maxcpus;
+	KT_EQ(ncpu, want);
+	for (uint32_t i = 0; i < ncpu; i++) {
+		KT_EQ(cpus[i].started || i == 0, 1);
+		KT_EQ(cpus[i].bringup_count, 1);
+		KT_EQ(cpus[i].self, &cpus[i]);
+		KT_EQ(cpus[i].fs_check, 0x123);
+		for (uint32_t j = 0; j < i; j++)
+			KT_ASSERTF(cpus[i].apic_id != cpus[j].apic_id,
+				   "cpus %u and %u share LAPIC id %u", i, j,
+				   cpus[i].apic_id);
+	}
+}
+
+/* Each CPU checks, on itself, that GS reaches its own block. */
+struct gs_seen {
+	uint64_t gsbase[MAX_CPUS];
+	uint64_t self[MAX_CPUS];
+	uint32_t apic[MAX_CPUS];
+	uint64_t fs[MAX_CPUS];
+};
+
+static void gs_probe(void *arg)
+{
+	struct gs_seen *s = arg;
+	struct cpu *c = this_cpu();
+	uint64_t block[2] = { 0, 0 };
+	uint64_t saved = fsbase_read();
+
+	s->gsbase[c->id] = rdmsr(MSR_GS_BASE);
+	s->self[c->id] = (uint64_t)c->self;
+	s->apic[c->id] = lapic_id();
+	/* rt0_go's check again, now: FS-relative write, read via memory. */
+	fsbase_write((uint64_t)&block[1]);
+	__asm__ volatile("movq $0x123, %%fs:-8" : : : "memory");
+	fsbase_write(saved);
+	s->fs[c->id] = block[0];
+}
+
+KTEST(smp_gs_and_fs_per_cpu)
+{
+	static struct gs_seen s;
+
+	memset(&s, 0, sizeof(s));
+	smp_run_all(gs_probe, &s);
+	for (uint32_t i = 0; i < ncpu; i++) {
+		KT_EQ(s.gsbase[i], &cpus[i]);
+		KT_EQ(s.self[i], &cpus[i]);
+		KT_EQ(s.apic[i], cpus[i].apic_id);
+		KT_EQ(s.fs[i], 0x123);
+	}
+}
+
+static void record_cpu(void *arg)
+{
+	uint32_t *slot = arg;
+
+	*slot = this_cpu_id() + 1;
+}
+
+KTEST(smp_ipi_to_each_cpu)
+{
+	for (uint32_t i = 0; i < ncpu; i++) {
+		uint32_t ran_on = 0;
+		uint64_t recv = cpus[i].stat.ipi_recv;
+		smp_call_cpu(&cpus[i], record_cpu, &ran_on);
+		KT_ASSERTF(ran_on == i + 1, "call for cpu %u ran on cpu %d", i,
+			   (int)ran_on - 1);
+		KT_CMP(cpus[i].stat.ipi_recv, >, recv);
+	}
+	/* V_WAKE reaches a halted CPU (it counts what it receives). */
+	for (uint32_t i = 1; i < ncpu; i++) {
+		uint64_t recv = READ_ONCE(cpus[i].stat.ipi_recv);
+		smp_send_wake(&cpus[i]);
+		uint64_t end = nanotime() + 2 * NSEC_PER_SEC;
+		while (READ_ONCE(cpus[i].stat.ipi_recv) == recv &&
+		       nanotime() < end)
+			cpu_relax();
+		KT_ASSERTF(READ_ONCE(cpus[i].stat.ipi_recv) > recv,
+			   "cpu %u never took its wake IPI", i);
+	}
+}
+
+KTEST(time_tick_rate_within_10_percent)
+{
+	uint64_t t0[MAX_CPUS], t1[MAX_CPUS];
+	uint64_t ns0 = nanotime();
+
+	for (uint32_t i = 0; i < ncpu; i++)
+		t0[i] = READ_ONCE(cpus[i].ticks);
+	while (nanotime() - ns0 < 400 * NSEC_PER_MSEC)
+		cpu_relax();
+	uint64_t ns = nanotime() - ns0;
+	for (uint32_t i = 0; i < ncpu; i++)
+		t1[i] = READ_ONCE(cpus[i].ticks);
+	for (uint32_t i = 0; i < ncpu; i++) {
+		uint64_t rate = (t1[i] - t0[i]) * NSEC_PER_SEC / ns;
+		kprintf("# cpu %u: %lu ticks/s (configured %u)\n", i, rate,
+			tick_hz);
+		KT_ASSERTF(rate * 10 >= tick_hz * 9 && rate * 10 <= tick_hz * 11,
+			   "cpu %u ticks at %lu Hz, configured %u Hz", i, rate,
+			   tick_hz);
+	}
+}
+
+struct chain {
+	uint64_t last;
+	uint32_t backwards;
+};
+
+static void clock_step(void *arg)
+{
+	struct chain *c = arg;
+	uint64_t now = nanotime();
+
+	if (now < c->last)
+		c->backwards++;
+	c->last = now;
+}
+
+/* Calls hop from CPU to CPU, each after the last: the clock must not go
+ * backwards along the chain (the TSC is shared by every vCPU). */
+KTEST(time_nanotime_monotonic_across_cpus)
+{
+	struct chain c = { nanotime(), 0 };
+
+	for (int round = 0; round < 50; round++)
+		for (uint32_t i = 0; i < ncpu; i++)
+			smp_call_cpu(&cpus[i], clock_step, &c);
+	KT_EQ(c.backwards, 0);
+	KT_CMP(nanotime(), >=, c.last);
+}

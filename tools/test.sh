@@ -1,0 +1,121 @@
+#!/bin/sh
+# tools/test.sh - the test matrix behind `make test`.
+#
+# 1. host programs (the run queue under ThreadSanitizer, ...)
+# 2. the in-image suite (test=*) at -smp 1, 2, 4, 8 on microvm, 4 on pc,
+#    and 4 from the GRUB ISO, each read as KTAP by build/rt0run
+# 3. harness checks: a bad command line exits 2, a failing test, a hung
+#    test and an unexpected fault each fail the run, console lines from all
+#    CPUs are never torn, microvm reaches its first KTAP line within 10 ms
+#
+# Guest output goes to build/test-logs/; failures are shown.  The last
+# line is "N passed, N failed", summed over everything.
+set -u
+B=build
+R=$B/rt0run
+L=$B/test-logs
+rm -rf "$L"
+mkdir -p "$L"
+: > "$L/results"
+TMO=${TEST_TIMEOUT:-600}
+start=$(date +%s)
+
+record() {		# record PASSED FAILED
+	echo "$1 $2" >> "$L/results"
+}
+
+check() {		# check NAME STATUS(0=pass) [DETAIL]
+	if [ "$2" = 0 ]; then
+		echo "ok     $1"
+		record 1 0
+	else
+		echo "FAILED $1${3:+: $3}"
+		record 0 1
+	fi
+}
+
+ktap_run() {		# ktap_run LABEL MACHINE SMP CMDLINE
+	label=$1
+	t0=$(date +%s)
+	$R -k -m "$2" -s "$3" -c "$4" -t "$TMO" -r "$L/results" \
+		> "$L/$label.log" 2> "$L/$label.err"
+	rc=$?
+	res=$(tail -n 1 "$L/$label.log")
+	printf '%-22s %s (%ss)\n' "$label" "${res#result: }" $(( $(date +%s) - t0 ))
+	if [ $rc != 0 ]; then
+		grep -E '^not ok|TIMEOUT|EXCEPTION|PANIC' "$L/$label.log" | head -20
+		sed 's/^/    /' "$L/$label.err"
+		echo "    (full log: $L/$label.log)"
+	fi
+}
+
+# Run the guest once more with stdout saved (for harness checks).
+guest() {		# guest LOGNAME MACHINE SMP CMDLINE -> exit status
+	$R -m "$2" -s "$3" -c "$4" -t 120 > "$L/$1.log" 2>&1
+}
+
+echo "== host programs"
+for t in $(ls $B/host/*.test 2>/dev/null); do
+	name=$(basename "$t" .test)
+	"$t" > "$L/host-$name.log" 2>&1
+	check "host/$name" $? "see $L/host-$name.log"
+done
+
+echo "== in-image suite"
+for n in 1 2 4 8; do
+	ktap_run "microvm-smp$n" microvm $n "test=*"
+done
+ktap_run "pc-smp4" pc 4 "test=*"
+sh tools/mkiso.sh $B/rt0.elf $B/rt0-test.iso "test=*" &&
+	ktap_run "iso-smp4" iso 4 "" || check "iso build" 1
+
+echo "== harness checks"
+guest badcmd microvm 2 "maxcpus=2 nosuchkey=1"
+rc=$?
+grep -q "command line: unknown key 'nosuchkey'" "$L/badcmd.log"
+check "bad command line exits with status 2 and names the key" \
+	$([ $rc = 2 ] && [ $? = 0 ] && echo 0 || echo 1) "status $rc"
+
+guest badval microvm 1 "hz=fast"
+rc=$?
+grep -q "bad value 'fast' for key 'hz': expected hz=N" "$L/badval.log"
+check "malformed value exits with status 2 and the accepted form" \
+	$([ $rc = 2 ] && [ $? = 0 ] && echo 0 || echo 1) "status $rc"
+
+$R -q -k -m microvm -s 2 -c "test=selftest_must_fail" -t 120 > "$L/mustfail.log" 2>&1
+rc=$?
+grep -q "^not ok 1 selftest_must_fail # selftest.c" "$L/mustfail.log"
+check "a failing test fails the run" \
+	$([ $rc != 0 ] && [ $? = 0 ] && echo 0 || echo 1) "runner exit $rc"
+
+$R -q -k -m microvm -s 2 -c "test=selftest_must_hang" -t 120 > "$L/musthang.log" 2>&1
+rc=$?
+grep -q "^not ok 1 selftest_must_hang # TIMEOUT" "$L/musthang.log"
+check "a hung test is a TIMEOUT and fails the run" \
+	$([ $rc != 0 ] && [ $? = 0 ] && echo 0 || echo 1) "runner exit $rc"
+
+guest fault microvm 2 "test=selftest_unexpected_fault"
+rc=$?
+ok=1
+grep -q "EXCEPTION #PF page fault (vector 14) on cpu" "$L/fault.log" &&
+grep -q "cause: NULL pointer dereference" "$L/fault.log" &&
+grep -q "#1  0x.* selftest_unexpected_fault+0x" "$L/fault.log" &&
+grep -q "r15 0x" "$L/fault.log" && ok=0
+check "an unexpected fault prints a symbolized report and exits 3" \
+	$([ $rc = 3 ] && [ $ok = 0 ] && echo 0 || echo 1) "status $rc"
+
+log=$L/microvm-smp8.log
+total=$(grep -c '^# console-line' "$log")
+good=$(grep -cE '^# console-line cpu=([0-9][0-9]) seq=[0-9][0-9] abcdefghijklmnopqrstuvwxyz0123456789 end=[0-9][0-9]$' "$log")
+torn=$(grep '^# console-line' "$log" | awk '{ split($3, a, "="); split($6, b, "="); if (a[2] != b[2]) n++ } END { print n + 0 }')
+check "console lines from 8 CPUs are never torn ($good of $total whole)" \
+	$([ "$total" = 320 ] && [ "$good" = 320 ] && [ "$torn" = 0 ] && echo 0 || echo 1)
+
+worst=$(cat $L/microvm-smp*.log | sed -n 's/^# boot: first KTAP line at \([0-9.]*\) ms.*/\1/p' |
+	sort -n | tail -n 1)
+check "microvm reaches its first KTAP line within 10 ms (worst ${worst:-?} ms)" \
+	$(awk -v w="${worst:-99}" 'BEGIN { print (w < 10) ? 0 : 1 }')
+
+awk -v secs=$(( $(date +%s) - start )) '
+	{ p += $1; f += $2 }
+	END { printf "(%d s)\n%d passed, %d failed\n", secs, p, f; exit f > 0 }' "$L/results"
