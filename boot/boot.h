@@ -8,7 +8,7 @@
 #define MB2_BOOTLOADER_MAGIC	0x36d76289
 #define PVH_START_MAGIC		0x336ec578
 
-#define BOOT_STACK_SIZE		16384
+#define BOOT_STACK_SIZE		65536
 #define BOOT_FAIL_STATUS	3	/* isa-debug-exit value for "cannot boot" */
 
 /* Machine constants for the boot assembly only (C uses arch/x86_64/). */

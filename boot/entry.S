@@ -170,7 +170,9 @@ boot_pdpt:
 	.space 4096
 boot_pd:
 	.space 4 * 4096
-	.globl boot_stack, boot_stack_top
+	.globl boot_stack_guard, boot_stack, boot_stack_top
+boot_stack_guard:			/* unmapped by vm_init */
+	.space 4096
 boot_stack:
 	.space BOOT_STACK_SIZE
 boot_stack_top:

@@ -37,6 +37,7 @@ struct cpu {
 
 	/* Tick, written by this CPU's timer interrupt only. */
 	uint64_t ticks;
+	uint64_t tlb_gen;		/* guards this TLB has seen; this CPU */
 
 	/* Kernel-thread scheduling: see kernel/kthread.c. */
 	struct spinlock rq_lock;
@@ -46,7 +47,8 @@ struct cpu {
 	uint32_t idle;			/* 1 while in the idle loop; atomic */
 	uint32_t need_resched;		/* set by tick/wakeups; this CPU */
 	struct kthread *idle_thread;	/* constant after bring-up */
-	struct kthread *prev;		/* thread switched away from; this CPU */
+	uint32_t prev_state;		/* state the last thread switched away
+					 * with, for finish_switch; this CPU */
 
 	/* Per-CPU kernel timers: kernel/ktimer.c. */
 	struct spinlock timer_lock;

@@ -2,12 +2,13 @@
 #include "exit.h"
 #include "console.h"
 #include "cpu.h"
+#include "kthread.h"
 #include "../arch/x86_64/lapic.h"
 #include "../arch/x86_64/qemu.h"
 #include "../arch/x86_64/x86.h"
 
 static uint32_t stopping;		/* 1 once the machine is going down */
-static void (*dump_hook)(void);
+static void (*dump_hooks[4])(void);
 static uint32_t dumping;
 
 bool kernel_stopping(void)
@@ -23,21 +24,31 @@ void kernel_stop_others(void)
 		lapic_broadcast_nmi_others();
 }
 
-void kernel_set_dump_hook(void (*fn)(void))
+void kernel_add_dump_hook(void (*fn)(void))
 {
-	dump_hook = fn;
+	for (size_t i = 0; i < ARRAY_SIZE(dump_hooks); i++)
+		if (!dump_hooks[i]) {
+			dump_hooks[i] = fn;
+			return;
+		}
+	BUG("too many dump hooks");
 }
 
 void kernel_dump_hooks(void)
 {
-	if (dump_hook && !__atomic_exchange_n(&dumping, 1, __ATOMIC_ACQ_REL))
-		dump_hook();
+	if (__atomic_exchange_n(&dumping, 1, __ATOMIC_ACQ_REL))
+		return;
+	kthread_dump();
+	for (size_t i = 0; i < ARRAY_SIZE(dump_hooks); i++)
+		if (dump_hooks[i])
+			dump_hooks[i]();
 }
 
 void kernel_exit(uint32_t status)
 {
 	cli();
 	kernel_stop_others();
+	kthread_exit_report();
 	kprintf("rt0: exit status %u\n", status);
 	qemu_exit(status);
 	kprintf("rt0: no isa-debug-exit device at port 0xf4; halting "

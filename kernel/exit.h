@@ -28,11 +28,11 @@ void kernel_stop_others(void);
 bool kernel_stopping(void);
 
 /*
- * A dump hook adds to fatal reports (the runtime prints its scheddetail
- * dump).  kernel_dump_hooks() runs them once, guarded against faults in
- * them.  Set at boot.
+ * Dump hooks add to fatal reports (the runtime prints its scheddetail
+ * dump).  kernel_dump_hooks() lists the kernel threads, then runs the
+ * hooks; it runs once per boot.  Hooks are added at boot (up to 4).
  */
-void kernel_set_dump_hook(void (*fn)(void));
+void kernel_add_dump_hook(void (*fn)(void));
 void kernel_dump_hooks(void);
 
 #endif

@@ -24,6 +24,7 @@
 enum ktest_level { KTEST_KERNEL = 1, KTEST_RUNTIME = 2 };
 
 #define KT_MANUAL 1	/* runs only when test= names it exactly */
+#define KT_BENCH 2	/* a benchmark: selected by bench=GLOB, not test= */
 
 struct ktest {
 	const char *name;
@@ -48,6 +49,15 @@ struct ktest {
 #define KTEST(n) KTEST_REGISTER(n, KTEST_KERNEL, 0, 0)
 #define KTEST_TIMEOUT(n, s) KTEST_REGISTER(n, KTEST_KERNEL, s, 0)
 #define KTEST_MANUAL_TEST(n, s) KTEST_REGISTER(n, KTEST_KERNEL, s, KT_MANUAL)
+#define KBENCH(n) KTEST_REGISTER(n, KTEST_KERNEL, 0, KT_BENCH)
+
+/*
+ * bench_print - print "bench <name> <value> <unit>" for a figure measured
+ * in TSC ticks per operation; the unit is benchunit= (default cycles/op;
+ * under -icount the TSC counts instructions and make bench says instr/op).
+ */
+void bench_print(const char *name, uint64_t tsc, uint64_t ops);
+void bench_print_ratio(const char *name, uint64_t num, uint64_t den);
 
 void ktest_fail(const char *file, int line, const char *fmt, ...) __printf(3, 4);
 bool ktest_failed(void);
@@ -88,6 +98,7 @@ bool ktest_failed(void);
  * for every matching test of every level.  Returns true if tests run.
  */
 bool ktest_selected(void);
+bool kbench_selected(void);
 void ktest_header(void);
 void ktest_plan(void);
 

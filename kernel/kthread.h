@@ -26,13 +26,12 @@
 #ifndef RT0_KTHREAD_H
 #define RT0_KTHREAD_H
 
-#include "lib.h"
-#include "cpu.h"
-
 /* Offsets used by switch.S (checked in kthread.c). */
 #define KT_OFF_RSP 0
 
 #ifndef __ASSEMBLER__
+#include "lib.h"
+#include "cpu.h"
 
 enum kthread_state {
 	KT_RUNNING = 1,
@@ -45,6 +44,7 @@ enum kthread_state {
 
 struct fault_catch;
 struct kwaiter;
+struct trapframe;
 
 typedef void (*kthread_fn)(void *arg);
 
@@ -88,11 +88,25 @@ static inline struct kthread *kthread_current(void)
 }
 
 /*
- * kthread_init - make the calling boot context thread 0 ("kmain") of the
- * boot CPU and give each started CPU an idle thread.  Boot CPU, before
- * interrupts are enabled.  Returns.
+ * kthread_init_boot - make the calling boot context thread 0 ("kmain") of
+ * the boot CPU.  First thing after the GS block exists.  Returns.
+ */
+void kthread_init_boot(void);
+
+/*
+ * kthread_init - give the boot CPU its idle thread and set the slice.
+ * Boot CPU, after mem_init and time_init, interrupts disabled.  Returns.
  */
 void kthread_init(void);
+
+/* kthread_tick - the tick's thread work: timers, time slicing, signals. */
+void kthread_tick(struct trapframe *tf);
+
+/* kthread_dump - list every thread and its state (fatal reports). */
+void kthread_dump(void);
+
+/* kthread_exit_report - print the counters at exit if kstat=1. */
+void kthread_exit_report(void);
 
 /* kthread_ap_init - on an AP: its boot context becomes its idle thread. */
 void kthread_ap_init(void);
@@ -121,6 +135,9 @@ void kthread_exit(uint32_t *exit_word) __noreturn;
 
 /* kthread_yield - give the CPU to another runnable thread, if any. */
 void kthread_yield(void);
+
+/* kthread_set_slice_ms - change the time slice (tests); returns the old. */
+uint32_t kthread_set_slice_ms(uint32_t ms);
 
 /* kthread_count - live threads (created minus fully exited), idle excluded. */
 uint32_t kthread_count(void);
@@ -151,7 +168,6 @@ void kthread_block(void);
  * the handler set with kthread_set_signal_handler is called with t's
  * interrupt frame, which it may edit.  Any context.
  */
-struct trapframe;
 void kthread_signal(struct kthread *t);
 void kthread_set_signal_handler(void (*h)(struct trapframe *tf));
 

@@ -50,7 +50,7 @@ void kernel_main(uint32_t kind, uint64_t info)
 	idt_init();			/* the 256 vectors */
 	fault_init();			/* exception reports */
 	cpu_setup(&cpus[0]);		/* GDT/TSS/IST, IDT, CR4, LAPIC, FS check */
-	kthread_init();			/* this context becomes thread "kmain" */
+	kthread_init_boot();		/* this context becomes thread "kmain" */
 	bootinfo_parse(kind, info);	/* cmdline, memory map, RSDP: copied */
 	parse_cmdline();		/* bad line: one message, status 2 */
 	if (ktest_selected())
@@ -62,6 +62,7 @@ void kernel_main(uint32_t kind, uint64_t info)
 	pic_disable();			/* 8259 remapped and masked */
 	lapic_init_cpu(V_SPURIOUS);	/* again, at the MADT's address */
 	time_init();			/* TSC and LAPIC timer vs PIT ch0 */
+	kthread_init();			/* idle thread, time slice */
 	tick_start_cpu();		/* periodic tick on this CPU */
 	smp_boot();			/* INIT-SIPI-SIPI every other CPU */
 	sti();				/* interrupts on */
@@ -77,7 +78,7 @@ void kernel_main(uint32_t kind, uint64_t info)
 	}
 	smp_print_inventory();
 
-	if (ktest_selected()) {
+	if (ktest_selected() || kbench_selected()) {
 		ktest_plan();
 		ktest_run_level(KTEST_KERNEL);
 		ktest_finish();

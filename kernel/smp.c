@@ -60,12 +60,19 @@ static void fs_check(struct cpu *c)
 		      cpufeat.fsgsbase ? "wrfsbase" : "MSR");
 }
 
+static void cpu_block_init(struct cpu *c, uint32_t id)
+{
+	c->self = c;
+	c->id = id;
+	c->rq_lock = (struct spinlock)SPINLOCK_INIT("runqueue");
+	c->timer_lock = (struct spinlock)SPINLOCK_INIT("ktimer");
+}
+
 void cpu_early_init(void)
 {
 	struct cpu *c = &cpus[0];
 
-	c->self = c;
-	c->id = 0;
+	cpu_block_init(c, 0);
 	for (int i = 0; i < IST_COUNT; i++)
 		c->arch.ist_stack[i] = bsp_ist[i];
 	gsbase_write((uint64_t)c);
@@ -134,12 +141,14 @@ void smp_boot(void)
 			continue;
 		}
 		struct cpu *c = &cpus[n];
-		uint8_t *stack = page_alloc(AP_STACK_SIZE / PAGE_SZ);
+		/* The idle stack, with a guard page below it. */
+		uint8_t *stack = page_alloc(AP_STACK_SIZE / PAGE_SZ + 1);
 		uint8_t *ist = page_alloc(IST_COUNT * IST_STACK_SIZE / PAGE_SZ);
 		if (!stack || !ist)
 			panic("smp: out of memory for cpu %u's stacks", n);
-		c->self = c;
-		c->id = n;
+		vm_guard((uint64_t)stack);
+		stack += PAGE_SZ;
+		cpu_block_init(c, n);
 		c->apic_id = id;
 		for (int k = 0; k < IST_COUNT; k++)
 			c->arch.ist_stack[k] = ist + k * IST_STACK_SIZE;

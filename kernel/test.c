@@ -13,6 +13,10 @@ extern const struct ktest _ktests_start[], _ktests_end[];
 
 static char test_glob[256];
 KPARAM_STR(test, test_glob, "run the in-image tests whose names match GLOB");
+static char bench_glob[256];
+KPARAM_STR(bench, bench_glob, "run the benchmarks whose names match GLOB");
+static char bench_unit[32] = "cycles/op";
+KPARAM_STR(benchunit, bench_unit, "unit printed for TSC-per-op figures");
 
 uint64_t ktest_header_tsc;
 static uint32_t plan_n;			/* tests selected, all levels */
@@ -56,6 +60,10 @@ static void sort_tests(void)
 
 static bool selected(const struct ktest *t)
 {
+	if (t->flags & KT_BENCH)
+		return bench_glob[0] && glob_match(bench_glob, t->name);
+	if (!test_glob[0])
+		return false;
 	if (t->flags & KT_MANUAL)
 		return !strcmp(test_glob, t->name);
 	return glob_match(test_glob, t->name);
@@ -64,6 +72,26 @@ static bool selected(const struct ktest *t)
 bool ktest_selected(void)
 {
 	return test_glob[0] != '\0';
+}
+
+bool kbench_selected(void)
+{
+	return bench_glob[0] != '\0';
+}
+
+void bench_print(const char *name, uint64_t tsc, uint64_t ops)
+{
+	uint64_t x100 = ops ? tsc * 100 / ops : 0;
+
+	kprintf("bench %s %lu.%02lu %s\n", name, x100 / 100, x100 % 100,
+		bench_unit);
+}
+
+void bench_print_ratio(const char *name, uint64_t num, uint64_t den)
+{
+	uint64_t x100 = den ? num * 100 / den : 0;
+
+	kprintf("bench %s %lu.%02lu ratio\n", name, x100 / 100, x100 % 100);
 }
 
 void ktest_header(void)
@@ -76,8 +104,10 @@ void ktest_plan(void)
 {
 	sort_tests();
 	for (uint32_t i = 0; i < ntests; i++)
-		if (selected(order[i]))
+		if (selected(order[i]) && !(order[i]->flags & KT_BENCH))
 			plan_n++;
+	if (!test_glob[0])
+		return;			/* benchmarks only: no KTAP */
 	kprintf("1..%u\n", plan_n);
 	if (!plan_n)
 		kprintf("# no test matches test=%s\n", test_glob);
@@ -110,8 +140,27 @@ bool ktest_failed(void)
 	return __atomic_load_n(&fail_count, __ATOMIC_ACQUIRE) != 0;
 }
 
+static void run_bench(const struct ktest *t)
+{
+	current = t;
+	current_thread = kthread_current();
+	fail_count = 0;
+	__atomic_store_n(&deadline_tsc, rdtsc() + tsc_hz * 600,
+			 __ATOMIC_RELEASE);
+	t->fn();
+	__atomic_store_n(&deadline_tsc, 0, __ATOMIC_RELEASE);
+	if (ktest_failed()) {
+		kprintf("# bench %s failed: %s\n", t->name, diag);
+		nfail++;
+	}
+}
+
 static void run_one(const struct ktest *t)
 {
+	if (t->flags & KT_BENCH) {
+		run_bench(t);
+		return;
+	}
 	uint32_t tmo = t->timeout_s ? t->timeout_s : KTEST_DEFAULT_TIMEOUT_S;
 
 	current = t;
@@ -150,6 +199,8 @@ void ktest_run_level(enum ktest_level level)
 
 void ktest_finish(void)
 {
+	if (!test_glob[0])
+		kernel_exit(nfail ? EXIT_FAIL : EXIT_OK);
 	kprintf("# totals: %u passed, %u failed, %u not run\n", npass, nfail,
 		plan_n - npass - nfail);
 	kernel_exit(nfail || npass != plan_n ? EXIT_FAIL : EXIT_OK);

@@ -27,8 +27,8 @@ uint64_t ns_to_tsc(uint64_t ns);
 /* delay_us - busy-wait @us microseconds (pause loop).  Any context. */
 void delay_us(uint64_t us);
 
-#define NSEC_PER_SEC 1000000000ull
-#define NSEC_PER_MSEC 1000000ull
-#define NSEC_PER_USEC 1000ull
+#define NSEC_PER_SEC 1000000000ul
+#define NSEC_PER_MSEC 1000000ul
+#define NSEC_PER_USEC 1000ul
 
 #endif

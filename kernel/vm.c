@@ -3,10 +3,18 @@
  * time (guard pages).
  *
  * All RAM is mapped with 4 KiB pages from the start, so turning a page into
- * a guard never needs a page-table allocation.  Edits take vm_lock; the TLB
- * shootdown that follows a guard runs after it is dropped, through
- * smp_call_others(), which waits with interrupts enabled.  Un-guarding needs
- * no shootdown: CPUs do not cache not-present entries.
+ * a guard never needs a page-table allocation.  Edits take vm_lock.
+ *
+ * TLB shootdown is lazy.  A guard flushes this CPU's entry at once and
+ * bumps guard_gen; every other CPU flushes its whole TLB (a CR3 reload:
+ * rt0 uses no global pages) when it next switches threads or takes a tick
+ * and finds its tlb_gen behind.  So a thread created after a guard never
+ * runs on a CPU that still caches the page as present, and every CPU has
+ * caught up within a tick -- without an IPI round per stack, which made
+ * creating threads cost a machine-wide cross call each.  A stale entry
+ * could only matter to code touching a freshly guarded page on another CPU
+ * within that tick, i.e. an overflow of a stack nobody runs on yet.
+ * Un-guarding needs no flush: CPUs do not cache not-present entries.
  */
 #include "vm.h"
 #include "bootinfo.h"
@@ -21,12 +29,12 @@
 
 extern char _kernel_start[], _text_start[], _text_end[], _rodata_start[],
 	_rodata_end[], _data_start[], _data_end[], _ksyms_start[],
-	_kernel_end[];
+	_kernel_end[], boot_stack_guard[];
 
 static struct spinlock vm_lock = SPINLOCK_INIT("vm");
 static uint64_t *root;		/* constant after vm_init; tables: vm_lock */
 static uint64_t nx;		/* PTE_NX if the CPU has it */
-static uint64_t glob;		/* PTE_G if the CPU has it */
+static uint64_t guard_gen;	/* bumped by every vm_guard; atomic */
 
 static void *pt_page(void)
 {
@@ -37,7 +45,7 @@ static void map(uint64_t lo, uint64_t hi, uint64_t flags, bool large)
 {
 	lo = ALIGN_DOWN(lo, PAGE_SZ);
 	hi = ALIGN_UP(hi, PAGE_SZ);
-	if (lo < hi && !pt_map(root, lo, lo, hi - lo, flags | glob, large))
+	if (lo < hi && !pt_map(root, lo, lo, hi - lo, flags, large))
 		panic("vm: out of memory mapping [0x%lx, 0x%lx)", lo, hi);
 }
 
@@ -49,7 +57,6 @@ static void map(uint64_t lo, uint64_t hi, uint64_t flags, bool large)
 void vm_init(void)
 {
 	nx = cpufeat.nx ? PTE_NX : 0;
-	glob = cpufeat.pge ? PTE_G : 0;
 	pt_init(pt_page);
 	root = pt_new_root();
 	if (!root || (uint64_t)root >= (1ull << 32))
@@ -85,6 +92,10 @@ void vm_init(void)
 	map((uint64_t)_rodata_start, (uint64_t)_rodata_end, nx, false);
 	map((uint64_t)_data_start, (uint64_t)_data_end, PTE_W | nx, false);
 	map((uint64_t)_ksyms_start, (uint64_t)_kernel_end, nx, false);
+
+	/* kmain's stack overflows into a guard page, not into the tables. */
+	pt_set(root, (uint64_t)boot_stack_guard, (uint64_t)boot_stack_guard |
+	       PTE_GUARD);
 
 	/* The LAPIC's registers: uncached, never global-cached as RAM. */
 	map(lapic_base(), lapic_base() + PAGE_SZ, PTE_W | PTE_UC | nx, false);
@@ -123,14 +134,15 @@ bool vm_writable(uint64_t va, uint64_t len)
 	return root ? range_ok(va, len, PTE_P | PTE_W) : true;
 }
 
-void vm_flush_local(uint64_t va)
+void vm_tlb_sync(void)
 {
-	invlpg(va);
-}
+	struct cpu *c = this_cpu();
+	uint64_t g = __atomic_load_n(&guard_gen, __ATOMIC_ACQUIRE);
 
-static void flush_cb(void *arg)
-{
-	vm_flush_local((uint64_t)arg);
+	if (c->tlb_gen != g) {
+		c->tlb_gen = g;
+		write_cr3(read_cr3());
+	}
 }
 
 void vm_guard(uint64_t va)
@@ -141,8 +153,8 @@ void vm_guard(uint64_t va)
 	BUG_ON(!(e & PTE_P));
 	pt_set(root, va, (e & PTE_ADDR) | PTE_GUARD);
 	invlpg(va);
+	__atomic_fetch_add(&guard_gen, 1, __ATOMIC_RELEASE);
 	spin_unlock_irqrestore(&vm_lock, f);
-	smp_call_others(flush_cb, (void *)va);
 }
 
 void vm_unguard(uint64_t va)
@@ -150,7 +162,7 @@ void vm_unguard(uint64_t va)
 	uint64_t f = spin_lock_irqsave(&vm_lock);
 	uint64_t e = pt_lookup(root, va, NULL);
 	BUG_ON(!(e & PTE_GUARD));
-	pt_set(root, va, (e & PTE_ADDR) | PTE_P | PTE_W | nx | glob);
+	pt_set(root, va, (e & PTE_ADDR) | PTE_P | PTE_W | nx);
 	invlpg(va);
 	spin_unlock_irqrestore(&vm_lock, f);
 }

@@ -22,18 +22,20 @@ bool vm_readable(uint64_t va, uint64_t len);
 bool vm_writable(uint64_t va, uint64_t len);
 
 /*
- * vm_guard - make the page at @va a guard page (any access faults) on
- * every CPU: edits the PTE, flushes this CPU and shoots down the others.
- * Must be called with interrupts enabled once other CPUs run.  Returns.
+ * vm_guard - make the page at @va a guard page (any access faults): at
+ * once on this CPU, on each other CPU before it next switches threads and
+ * within a tick (lazy shootdown, see vm.c).  Any context.  Returns.
  */
 void vm_guard(uint64_t va);
+
+/* vm_tlb_sync - catch this CPU up with guards made elsewhere.  Called at
+ * every thread switch and tick; interrupts disabled. */
+void vm_tlb_sync(void);
 
 /* vm_unguard - map the guard page at @va back (read/write, no execute). */
 void vm_unguard(uint64_t va);
 
 bool vm_is_guard(uint64_t va);
 
-/* vm_flush_local - the V_TLB work: flush @va from this CPU's TLB. */
-void vm_flush_local(uint64_t va);
 
 #endif

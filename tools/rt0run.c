@@ -13,6 +13,7 @@
  *     -E STATUS           expect this guest exit status (exit 0 if so)
  *     -S TEXT             expect TEXT in the output (with -E)
  *     -r FILE             append "P F" (KTAP mode) to FILE
+ *     -a ACCEL            accelerator (default tcg; e.g. tcg,thread=single)
  *     -x ARGS             extra QEMU arguments (split on spaces)
  *     -i                  interactive: the terminal is the console
  *     -g                  wait for gdb on :1234 (-s -S)
@@ -37,7 +38,7 @@
 
 static const char *machine = "microvm", *cmdline = "", *elf = "build/rt0.elf";
 static const char *iso = "build/rt0-test.iso", *extra = "", *expect_text;
-static const char *result_file;
+static const char *result_file, *accel = "tcg";
 static int smp = 1, timeout_s, ktap, interactive, gdb, quiet;
 static int expect_status = -1;
 
@@ -55,7 +56,7 @@ static void build_argv(void)
 	static char smpbuf[16];
 
 	add("qemu-system-x86_64");
-	add("-accel"); add("tcg");
+	add("-accel"); add(accel);
 	add("-nodefaults"); add("-no-reboot");
 	add("-display"); add("none");
 	add("-serial"); add(interactive ? "mon:stdio" : "stdio");
@@ -130,7 +131,7 @@ int main(int argc, char **argv)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "m:s:c:e:I:t:kE:S:r:x:igq")) != -1) {
+	while ((opt = getopt(argc, argv, "m:s:c:e:I:t:kE:S:r:a:x:igq")) != -1) {
 		switch (opt) {
 		case 'm': machine = optarg; break;
 		case 's': smp = atoi(optarg); break;
@@ -142,6 +143,7 @@ int main(int argc, char **argv)
 		case 'E': expect_status = atoi(optarg); break;
 		case 'S': expect_text = optarg; break;
 		case 'r': result_file = optarg; break;
+		case 'a': accel = optarg; break;
 		case 'x': extra = optarg; break;
 		case 'i': interactive = 1; break;
 		case 'g': gdb = 1; break;

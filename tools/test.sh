@@ -104,6 +104,12 @@ grep -q "r15 0x" "$L/fault.log" && ok=0
 check "an unexpected fault prints a symbolized report and exits 3" \
 	$([ $rc = 3 ] && [ $ok = 0 ] && echo 0 || echo 1) "status $rc"
 
+guest kstat microvm 4 "test=kthread_timed_wait_reports_correctly kstat=1"
+rc=$?
+rows=$(grep -cE '^# kstat: +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+$' "$L/kstat.log")
+check "kstat=1 prints the per-CPU scheduler counters ($rows of 4 rows)" \
+	$([ $rc = 0 ] && [ "$rows" = 4 ] && echo 0 || echo 1) "status $rc"
+
 log=$L/microvm-smp8.log
 total=$(grep -c '^# console-line' "$log")
 good=$(grep -cE '^# console-line cpu=([0-9][0-9]) seq=[0-9][0-9] abcdefghijklmnopqrstuvwxyz0123456789 end=[0-9][0-9]$' "$log")

@@ -1,0 +1,44 @@
+#!/bin/sh
+# tools/bench.sh - the benchmarks behind `make bench`.
+#
+# Two boots of the same image with bench=*:
+#  1. single-threaded TCG with -icount shift=0,sleep=off: the TSC counts
+#     guest instructions exactly, so TSC per op is instructions per op
+#     (repeatable; printed as instr/op);
+#  2. multi-threaded TCG: TSC per op is host cycles per op (cycles/op) and
+#     ratios between figures taken in the same run.
+# Prints a table, then every figure as "bench <name> <value> <unit>".
+set -u
+B=build
+R=$B/rt0run
+out=$B/bench
+mkdir -p $out
+SMP=${SMP:-2}
+
+echo "== instructions per operation (-icount shift=0,sleep=off, $SMP CPUs)"
+$R -a tcg,thread=single -x "-icount shift=0,sleep=off" -m microvm -s $SMP \
+	-c "bench=* benchunit=instr/op" -t 900 > $out/icount.log 2>&1
+echo "== host cycles per operation (multi-threaded TCG, $SMP CPUs)"
+$R -m microvm -s $SMP -c "bench=* benchunit=cycles/op" -t 900 \
+	> $out/mttcg.log 2>&1
+
+grep -h '^bench ' $out/icount.log $out/mttcg.log > $out/bench.txt
+grep -h '^# bench .* failed' $out/icount.log $out/mttcg.log
+
+# name -> "Go figure | goal" (from the issues; empty if none)
+ref() {
+	case "$1" in
+	spawn-chain) echo "Go 1.19: 1564 | goal <= 150" ;;
+	gosched) echo "Go 1.19: 519 | goal <= 60" ;;
+	park-ready) echo "goal <= 200" ;;
+	*) echo "" ;;
+	esac
+}
+printf '\n%-22s %14s %16s   %s\n' "benchmark" "instr/op" "cycles/op|ratio" "reference"
+for name in $(awk '{ print $2 }' $out/bench.txt | awk '!seen[$0]++'); do
+	i=$(awk -v n="$name" '$2 == n && $4 == "instr/op" { print $3 }' $out/bench.txt)
+	c=$(awk -v n="$name" '$2 == n && $4 != "instr/op" { print $3 }' $out/bench.txt)
+	printf '%-22s %14s %16s   %s\n' "$name" "${i:--}" "${c:--}" "$(ref "$name")"
+done
+echo
+cat $out/bench.txt
