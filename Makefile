@@ -30,7 +30,7 @@ endif
 # switch need not save them; programs and tests may use them freely.
 KERNEL_CFLAGS := $(COMMON_CFLAGS) -mgeneral-regs-only
 USER_CFLAGS   := $(COMMON_CFLAGS)
-ASFLAGS       := -g -Iboot -Iarch/x86_64 -Ikernel -Isched -MMD -MP
+ASFLAGS       := -g -I. -Iboot -Iarch/x86_64 -Ikernel -Isched -MMD -MP
 LDFLAGS       := -nostdlib -static -no-pie -Wl,-T,linker.ld \
 	-Wl,-z,max-page-size=0x1000 -Wl,--build-id=none -Wl,-z,noexecstack \
 	-Wl,--no-warn-rwx-segments

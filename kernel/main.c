@@ -23,6 +23,8 @@
 #include "../arch/x86_64/uart.h"
 #include "../arch/x86_64/x86.h"
 
+void rt0_go(void) __noreturn;		/* sched/rt0.c: the runtime starts */
+
 static bool show_help;
 KPARAM_BOOL(help, show_help, "list the command-line keys and stop");
 
@@ -80,8 +82,7 @@ void kernel_main(uint32_t kind, uint64_t info)
 
 	if (ktest_selected() || kbench_selected()) {
 		ktest_plan();
-		ktest_run_level(KTEST_KERNEL);
-		ktest_finish();
+		ktest_run_level(KTEST_KERNEL);	/* the rest run in goroutine 1 */
 	}
-	kernel_exit(EXIT_OK);
+	rt0_go();			/* this thread becomes m0; no return */
 }

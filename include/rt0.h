@@ -1,0 +1,88 @@
+/*
+ * include/rt0.h - the API for rt0 programs.
+ *
+ * A program is a function registered with RT0_APP(name); the runtime runs
+ * the one selected by app=NAME as goroutine 1 (main), and when it returns
+ * the machine exits with its return value as the status.
+ *
+ * High-level routines: use these most of the time.
+ */
+#ifndef RT0_H
+#define RT0_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* go_spawn - start a goroutine running fn(arg) (Go's "go fn(arg)"). */
+void go_spawn(void (*fn)(void *arg), void *arg);
+
+/* go_sched - yield the processor; the goroutine stays runnable
+ * (runtime.Gosched). */
+void go_sched(void);
+
+/* go_exit - end the calling goroutine (runtime.Goexit).  No return. */
+void go_exit(void) __attribute__((noreturn));
+
+/* go_id - the calling goroutine's id (goid); main is 1. */
+int64_t go_id(void);
+
+/* go_numgoroutine - goroutines that exist (runtime.NumGoroutine). */
+int go_numgoroutine(void);
+
+/* go_gomaxprocs - the number of Ps (maxprocs=, default: the CPU count). */
+int go_gomaxprocs(void);
+
+/* go_numcpu - CPUs the machine started (runtime.NumCPU). */
+int go_numcpu(void);
+
+/* go_nanotime - monotonic nanoseconds since the machine started. */
+int64_t go_nanotime(void);
+
+/* go_sleep - park the goroutine for at least ns nanoseconds (time.Sleep). */
+void go_sleep(int64_t ns);
+
+/* go_lock_os_thread / go_unlock_os_thread - wire the goroutine to its M
+ * (runtime.LockOSThread); nesting counts; unlock without lock: no-op. */
+void go_lock_os_thread(void);
+void go_unlock_os_thread(void);
+
+/* Formatted output to the console (whole calls never interleave). */
+void go_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Low-level primitives: the base for synchronization (semaphores,
+ * channels).  Use with care: a parked goroutine that nobody readies
+ * sleeps forever (the runtime reports a whole-program deadlock).
+ */
+typedef struct g go_g;
+
+/* go_self - the calling goroutine. */
+go_g *go_self(void);
+
+/*
+ * go_park - block the calling goroutine.  After it is parked, on the
+ * scheduler's stack, unlockf(self, arg) runs (if not NULL); if it returns
+ * false the goroutine resumes at once.  unlockf is the place to release
+ * the lock that protects the wait queue the goroutine was put on; it must
+ * not touch the goroutine's stack.  reason is shown in dumps.
+ */
+void go_park(bool (*unlockf)(go_g *self, void *arg), void *arg,
+	     const char *reason);
+
+/* go_ready - make a parked goroutine runnable (it runs next on this P). */
+void go_ready(go_g *gp);
+
+/* Register a program: RT0_APP(name) { ... return status; } */
+struct rt0_app {
+	const char *name;
+	int (*main)(void);
+	const char *help;
+};
+#define RT0_APP(n, h)							\
+	static int n(void);						\
+	static const struct rt0_app __rt0_app_##n			\
+	__attribute__((section(".apps"), used, aligned(8))) = {	\
+		.name = #n, .main = n, .help = h };			\
+	static int n(void)
+
+#endif

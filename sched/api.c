@@ -1,0 +1,105 @@
+/*
+ * sched/api.c - include/rt0.h on top of the runtime.
+ *
+ * Entry points that need a goroutine check they run on one: a kernel
+ * thread that is not an M has no G (and no TLS), and gets a clear panic
+ * rather than a fault on a bogus FS base.
+ */
+#include "include/rt0.h"
+#include "sched/proc.h"
+#include "sched/timers.h"
+#include "kernel/kthread.h"
+#include "kernel/smp.h"
+#include "kernel/time.h"
+
+static void must_be_goroutine(const char *what)
+{
+	struct m *mp = kthread_current()->user;
+
+	if (!mp || getg() != mp->curg)
+		panic("%s called outside a goroutine", what);
+}
+
+void go_spawn(void (*fn)(void *arg), void *arg)
+{
+	must_be_goroutine("go_spawn");
+	newproc(fn, arg);
+}
+
+void go_sched(void)
+{
+	gosched();
+}
+
+void go_exit(void)
+{
+	goexit1();
+}
+
+int64_t go_id(void)
+{
+	return getg()->goid;
+}
+
+int go_numgoroutine(void)
+{
+	return __atomic_load_n(&sched.ngoroutines, __ATOMIC_ACQUIRE);
+}
+
+int go_gomaxprocs(void)
+{
+	return gomaxprocs;
+}
+
+int go_numcpu(void)
+{
+	return (int)ncpu;
+}
+
+int64_t go_nanotime(void)
+{
+	return (int64_t)nanotime();
+}
+
+void go_sleep(int64_t ns)
+{
+	must_be_goroutine("go_sleep");
+	timeSleep(ns);
+}
+
+void go_lock_os_thread(void)
+{
+	LockOSThread();
+}
+
+void go_unlock_os_thread(void)
+{
+	UnlockOSThread();
+}
+
+void go_printf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vkprintf(fmt, ap);
+	va_end(ap);
+}
+
+go_g *go_self(void)
+{
+	return getg();
+}
+
+void go_park(bool (*unlockf)(go_g *self, void *arg), void *arg,
+	     const char *reason)
+{
+	must_be_goroutine("go_park");
+	gopark(unlockf, arg, reason);
+}
+
+void go_ready(go_g *gp)
+{
+	must_be_goroutine("go_ready");
+	goready(gp);
+}

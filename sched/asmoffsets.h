@@ -1,0 +1,30 @@
+/*
+ * sched/asmoffsets.h - struct offsets used by the runtime's assembly.
+ * Each is checked against offsetof() in asmoffsets.c: a layout change
+ * that forgets this file fails the build.
+ */
+#ifndef RT0_ASMOFFSETS_H
+#define RT0_ASMOFFSETS_H
+
+/* struct gobuf */
+#define GOBUF_SP	0
+#define GOBUF_PC	8
+#define GOBUF_G		16
+#define GOBUF_CTXT	24
+#define GOBUF_BP	32
+
+/* struct g */
+#define G_STACK_LO	0
+#define G_STACK_HI	8
+#define G_SCHED		16
+#define G_SCHED_SP	(G_SCHED + GOBUF_SP)
+#define G_SCHED_PC	(G_SCHED + GOBUF_PC)
+#define G_SCHED_G	(G_SCHED + GOBUF_G)
+#define G_SCHED_BP	(G_SCHED + GOBUF_BP)
+#define G_M		64
+
+/* struct m */
+#define M_G0		0
+#define M_CURG		8
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * sched/lock.c - runtime mutexes and notes (see lock.h).
+ *
+ * Mutex words: 0 unlocked, 1 locked, 2 locked and someone may sleep in the
+ * kernel on it.  unlock() wakes one sleeper only if the word was 2.
+ */
+#include "sched/lock.h"
+#include "kernel/kwait.h"
+#include "kernel/time.h"
+#include "arch/x86_64/x86.h"
+#include "sched/proc.h"
+
+#define MUTEX_UNLOCKED 0
+#define MUTEX_LOCKED 1
+#define MUTEX_SLEEPING 2
+#define ACTIVE_SPIN 4
+#define ACTIVE_SPIN_CNT 30
+
+static void procyield(int n)
+{
+	while (n--)
+		cpu_relax();
+}
+
+void lock(struct mutex *l)
+{
+	struct g *gp = getg();
+
+	gp->m->locks++;
+	if (gp->m->locks < 0)
+		throw("runtime lock count overflow");
+	uint32_t v = __atomic_exchange_n(&l->key, MUTEX_LOCKED,
+					 __ATOMIC_ACQUIRE);
+	if (v == MUTEX_UNLOCKED)
+		return;
+	/* v is LOCKED or SLEEPING; whatever we put back must keep saying
+	 * SLEEPING if it was, so an unlock wakes the sleeper. */
+	uint32_t wait = v;
+	int spin = ncpu_rt > 1 ? ACTIVE_SPIN : 0;
+	for (;;) {
+		for (int i = 0; i < spin; i++) {
+			while (__atomic_load_n(&l->key, __ATOMIC_RELAXED) ==
+			       MUTEX_UNLOCKED) {
+				uint32_t exp = MUTEX_UNLOCKED;
+				if (__atomic_compare_exchange_n(
+					    &l->key, &exp, wait, false,
+					    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+					return;
+			}
+			procyield(ACTIVE_SPIN_CNT);
+		}
+		v = __atomic_exchange_n(&l->key, MUTEX_SLEEPING,
+					__ATOMIC_ACQUIRE);
+		if (v == MUTEX_UNLOCKED)
+			return;
+		wait = MUTEX_SLEEPING;
+		kwait(&l->key, MUTEX_SLEEPING, 0);
+	}
+}
+
+void unlock(struct mutex *l)
+{
+	uint32_t v = __atomic_exchange_n(&l->key, MUTEX_UNLOCKED,
+					 __ATOMIC_RELEASE);
+	if (v == MUTEX_UNLOCKED)
+		throw("unlock of unlocked lock");
+	if (v == MUTEX_SLEEPING)
+		kwake(&l->key, 1);
+	struct m *mp = getg()->m;
+	mp->locks--;
+	if (mp->locks < 0)
+		throw("runtime lock count went negative");
+}
+
+bool lock_held(struct mutex *l)
+{
+	return __atomic_load_n(&l->key, __ATOMIC_RELAXED) != MUTEX_UNLOCKED;
+}
+
+void noteclear(struct note *n)
+{
+	__atomic_store_n(&n->key, 0, __ATOMIC_RELEASE);
+}
+
+void notewakeup(struct note *n)
+{
+	uint32_t old = __atomic_exchange_n(&n->key, 1, __ATOMIC_ACQ_REL);
+
+	if (old != 0)
+		throw("notewakeup: double wakeup");
+	kwake(&n->key, 1);
+}
+
+void notesleep(struct note *n)
+{
+	struct g *gp = getg();
+
+	if (gp != gp->m->g0)
+		throw("notesleep not on g0");
+	gp->m->blocked = true;
+	while (__atomic_load_n(&n->key, __ATOMIC_ACQUIRE) == 0)
+		kwait(&n->key, 0, 0);
+	gp->m->blocked = false;
+}
+
+bool notetsleep(struct note *n, int64_t ns)
+{
+	struct g *gp = getg();
+
+	if (ns < 0) {
+		notesleep(n);
+		return true;
+	}
+	uint64_t deadline = nanotime() + (uint64_t)ns;
+	gp->m->blocked = true;
+	while (__atomic_load_n(&n->key, __ATOMIC_ACQUIRE) == 0) {
+		if (kwait(&n->key, 0, deadline) == KWAIT_TIMEOUT)
+			break;
+	}
+	gp->m->blocked = false;
+	return __atomic_load_n(&n->key, __ATOMIC_ACQUIRE) != 0;
+}

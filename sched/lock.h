@@ -1,0 +1,26 @@
+/*
+ * sched/lock.h - runtime locks and notes (Go's lock_futex.go), on the
+ * kernel's kwait/kwake.
+ *
+ * lock() spins a little, then sleeps in the kernel; while an M holds any
+ * runtime lock, m->locks > 0 and its G is not asynchronously preempted.
+ * A note is a one-shot event: notesleep blocks until notewakeup; only one
+ * M sleeps on a note and it is woken at most once until noteclear.
+ */
+#ifndef RT0_SCHED_LOCK_H
+#define RT0_SCHED_LOCK_H
+
+#include "sched/runtime2.h"
+
+void lock(struct mutex *l);
+void unlock(struct mutex *l);
+bool lock_held(struct mutex *l);	/* held by someone (checks only) */
+
+void noteclear(struct note *n);
+void notewakeup(struct note *n);
+void notesleep(struct note *n);
+/* notetsleep - sleep until woken or @ns nanoseconds pass (ns < 0: no
+ * limit).  Returns true if woken. */
+bool notetsleep(struct note *n, int64_t ns);
+
+#endif

@@ -1,0 +1,1212 @@
+/*
+ * sched/proc.c - the goroutine scheduler: Go's G/M/P design on rt0's
+ * kernel threads.
+ *
+ * G, M, P.  A G is a goroutine: a stack, a gobuf saying where it resumes,
+ * a status.  An M is a machine thread -- here one kernel thread for its
+ * whole life, whose stack is the M's g0 (scheduling) stack.  A P is the
+ * right to run Go code: gomaxprocs of them, each with a local run queue, a
+ * cache of dead Gs and a batch of goids.  An M must hold a P to run a G;
+ * it may exist without one (idle, in a system call, sysmon).
+ *
+ * Why not simpler.  (1) One global queue and lock: every spawn and every
+ * switch would fight over it; per-P queues keep the common case local.
+ * (2) Handing a new G straight to a fresh M with a spare P: threads thrash,
+ * since the readier may itself be out of work a moment later, and dependent
+ * Gs lose their locality.  (3) Waking a thread for every new G while a P
+ * is idle: most of them would find nothing and park again.  Instead:
+ *
+ * Spinning Ms.  When work is submitted (a G readied or spawned) and there
+ * is an idle P and no spinning M, wakep() starts one M in the "spinning"
+ * state: it owns an idle P and looks for work (its queue, the global
+ * queue, stealing from other Ps).  While any M spins, submitters wake no
+ * one.  A spinning M that finds work stops spinning and, if it was the
+ * last spinner, wakes another (resetspinning): this ramps up to full
+ * parallelism without a thundering herd.  One that finds none releases
+ * its P and parks.
+ *
+ * The race that matters is between submitting work and the last spinner
+ * giving up.  Each side stores, then loads the other's variable:
+ *   submitter: put G on a queue;   StoreLoad;  read sched.nmspinning
+ *   spinner:   decrement nmspinning; StoreLoad; re-check every P's queue
+ * (the atomics below are sequentially consistent: on x86 a locked
+ * instruction, which is the StoreLoad barrier).  At least one side sees
+ * the other: either the submitter sees a spinner (who will find the G) or
+ * the spinner's re-check finds the G.  If the spinner finds work but no
+ * idle P is left, it sets sched.needspinning; an M about to release its P
+ * sees that flag and becomes the spinner instead (findrunnable).
+ *
+ * The schedule loop:  schedule -> findrunnable -> execute -> gogo -> the G
+ * runs -> it returns into goexit -> goexit1 -> mcall(goexit0) on g0 ->
+ * gfput -> schedule.  Gosched: mcall(gosched_m) puts the G on the global
+ * queue.  gopark: mcall(park_m) makes it _Gwaiting; goready puts it in
+ * runnext of the readier's P.
+ *
+ * findrunnable looks, in Go's order: the global queue once every 61
+ * schedticks (fairness), the local queue (runnext first), the global
+ * queue, then -- if fewer than half the busy Ps have spinners -- stealing:
+ * 4 passes over all Ps in random coprime order, half of a victim's queue
+ * at a time, runnext only on the last pass.  Then it releases the P and
+ * stops the M (a kernel wait on m->park) until startm hands it a P.
+ *
+ * Lock order: sched.lock before allglock and sched.gflock; a P's
+ * timerslock is never held while taking sched.lock.
+ */
+#include "sched/proc.h"
+#include "sched/lock.h"
+#include "sched/timers.h"
+#include "kernel/kthread.h"
+#include "kernel/mem.h"
+#include "kernel/time.h"
+#include "arch/x86_64/x86.h"
+
+struct schedt sched;
+struct m m0;
+struct g g0;
+struct p **allp;
+int32_t gomaxprocs;
+struct m *allm;
+int32_t ncpu_rt;
+bool mainStarted;
+
+struct mutex allglock;
+struct g *allgs;		/* allglock to add; read without it */
+uint32_t allglen;		/* allglock */
+
+static struct randomOrder stealOrder;	/* constant after procresize */
+static uint64_t idlepMask[MAX_PROCS / 64];	/* bit per idle P; atomic */
+
+/* ---- G status ---- */
+
+static const bool gtrans[10][10] = {
+	[_Gidle][_Gdead] = true,
+	[_Gdead][_Grunnable] = true,
+	[_Grunnable][_Grunning] = true,
+	[_Grunning][_Grunnable] = true,		/* Gosched, preemption */
+	[_Grunning][_Gwaiting] = true,		/* park */
+	[_Grunning][_Gsyscall] = true,
+	[_Grunning][_Gdead] = true,		/* exit */
+	[_Grunning][_Gpreempted] = true,	/* async preemption */
+	[_Gsyscall][_Grunning] = true,
+	[_Gsyscall][_Grunnable] = true,		/* exitsyscall without a P */
+	[_Gwaiting][_Grunnable] = true,		/* ready */
+	[_Gpreempted][_Grunnable] = true,
+};
+
+uint32_t readgstatus(struct g *gp)
+{
+	return __atomic_load_n(&gp->atomicstatus, __ATOMIC_ACQUIRE);
+}
+
+/**
+ * casgstatus - move @gp from @oldval to @newval, the only way a G's status
+ * changes.  Throws on a transition the table above does not allow or if
+ * the G is not in @oldval.  Any M.
+ */
+void casgstatus(struct g *gp, uint32_t oldval, uint32_t newval)
+{
+	if (oldval >= 10 || newval >= 10 || !gtrans[oldval][newval])
+		throwf("casgstatus: bad transition %u -> %u (goroutine %ld)",
+		       oldval, newval, gp->goid);
+	uint32_t cur = oldval;
+	if (!__atomic_compare_exchange_n(&gp->atomicstatus, &cur, newval,
+					 false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		throwf("casgstatus: goroutine %ld is in %u, not %u (-> %u)",
+		       gp->goid, cur, oldval, newval);
+}
+
+/* ---- M pinning (Go's acquirem: no preemption while it matters) ---- */
+
+struct m *acquirem(void)
+{
+	struct m *mp = getg()->m;
+
+	mp->locks++;
+	return mp;
+}
+
+void releasem(struct m *mp)
+{
+	mp->locks--;
+}
+
+static uint32_t fastrand(void)
+{
+	static _Thread_local uint64_t state;
+
+	if (!state)
+		state = rdtsc() | 1;
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return (uint32_t)(state >> 32);
+}
+
+/* ---- all Gs ---- */
+
+static void allgadd(struct g *gp)
+{
+	lock(&allglock);
+	gp->alllink = allgs;
+	__atomic_store_n(&allgs, gp, __ATOMIC_RELEASE);
+	allglen++;
+	unlock(&allglock);
+}
+
+void forEachG(void (*fn)(struct g *gp, void *arg), void *arg)
+{
+	for (struct g *gp = __atomic_load_n(&allgs, __ATOMIC_ACQUIRE); gp;
+	     gp = gp->alllink)
+		fn(gp, arg);
+}
+
+/* ---- the global run queue (sched.lock) ---- */
+
+void globrunqput(struct g *gp)
+{
+	gp->schedlink = NULL;
+	if (sched.runqtail)
+		sched.runqtail->schedlink = gp;
+	else
+		sched.runqhead = gp;
+	sched.runqtail = gp;
+	sched.runqsize++;
+}
+
+static void globrunqputbatch(struct g *head, struct g *tail, int32_t n)
+{
+	tail->schedlink = NULL;
+	if (sched.runqtail)
+		sched.runqtail->schedlink = head;
+	else
+		sched.runqhead = head;
+	sched.runqtail = tail;
+	sched.runqsize += n;
+}
+
+/* Take a fair share (and up to @max, 0: no limit) of the global queue:
+ * one to return, the rest into pp's local queue.  sched.lock held. */
+struct g *globrunqget(struct p *pp, int32_t max)
+{
+	if (sched.runqsize == 0)
+		return NULL;
+	int32_t n = sched.runqsize / gomaxprocs + 1;
+	if (n > sched.runqsize)
+		n = sched.runqsize;
+	if (max > 0 && n > max)
+		n = max;
+	if (n > RUNQ_LEN / 2)
+		n = RUNQ_LEN / 2;
+	sched.runqsize -= n;
+	struct g *gp = sched.runqhead;
+	sched.runqhead = gp->schedlink;
+	while (--n > 0) {
+		struct g *gp1 = sched.runqhead;
+		sched.runqhead = gp1->schedlink;
+		runqput(pp, gp1, false);
+	}
+	if (!sched.runqhead)
+		sched.runqtail = NULL;
+	return gp;
+}
+
+/* runq.c's hooks */
+void runq_overflow(struct g *head, struct g *tail, int32_t n)
+{
+	lock(&sched.lock);
+	globrunqputbatch(head, tail, n);
+	unlock(&sched.lock);
+}
+
+void runq_backoff(void)
+{
+	delay_us(3);	/* Go: usleep(3); the kernel's sleep is per tick */
+}
+
+bool runq_p_running(struct p *pp)
+{
+	return __atomic_load_n(&pp->status, __ATOMIC_RELAXED) == _Prunning;
+}
+
+void runq_throw(const char *msg)
+{
+	throw(msg);
+}
+
+/* ---- idle Ps and Ms (sched.lock) ---- */
+
+static void idlep_set(int32_t id, bool idle)
+{
+	uint64_t bit = 1ull << (id % 64);
+
+	if (idle)
+		__atomic_fetch_or(&idlepMask[id / 64], bit, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(&idlepMask[id / 64], ~bit, __ATOMIC_SEQ_CST);
+}
+
+static bool idlep_read(int32_t id)
+{
+	return __atomic_load_n(&idlepMask[id / 64], __ATOMIC_ACQUIRE) >>
+	       (id % 64) & 1;
+}
+
+void pidleput(struct p *pp)
+{
+	if (!runqempty(pp))
+		throw("pidleput: P has non-empty run queue");
+	idlep_set(pp->id, true);
+	pp->link = sched.pidle;
+	sched.pidle = pp;
+	__atomic_fetch_add(&sched.npidle, 1, __ATOMIC_SEQ_CST);
+}
+
+struct p *pidleget(void)
+{
+	struct p *pp = sched.pidle;
+
+	if (pp) {
+		idlep_set(pp->id, false);
+		sched.pidle = pp->link;
+		__atomic_fetch_sub(&sched.npidle, 1, __ATOMIC_SEQ_CST);
+	}
+	return pp;
+}
+
+/* A spinning M found work: take an idle P, or ask someone to spin. */
+static struct p *pidlegetSpinning(void)
+{
+	struct p *pp = pidleget();
+
+	if (!pp)
+		__atomic_store_n(&sched.needspinning, 1, __ATOMIC_SEQ_CST);
+	return pp;
+}
+
+static void mput(struct m *mp)
+{
+	mp->schedlink = sched.midle;
+	sched.midle = mp;
+	sched.nmidle++;
+	checkdead();
+}
+
+static struct m *mget(void)
+{
+	struct m *mp = sched.midle;
+
+	if (mp) {
+		sched.midle = mp->schedlink;
+		sched.nmidle--;
+	}
+	return mp;
+}
+
+int64_t mcount(void)
+{
+	return sched.mnext - sched.nmfreed;
+}
+
+/* ---- P ownership ---- */
+
+void acquirep(struct p *pp)
+{
+	struct m *mp = getg()->m;
+
+	if (mp->p)
+		throw("acquirep: already holding a P");
+	if (pp->m || pp->status != _Pidle)
+		throwf("acquirep: P%d is in status %u with m=%p", pp->id,
+		       pp->status, pp->m);
+	mp->p = pp;
+	pp->m = mp;
+	__atomic_store_n(&pp->status, _Prunning, __ATOMIC_RELEASE);
+}
+
+struct p *releasep(void)
+{
+	struct m *mp = getg()->m;
+	struct p *pp = mp->p;
+
+	if (!pp)
+		throw("releasep: no P");
+	if (pp->m != mp || pp->status != _Prunning)
+		throwf("releasep: P%d has m=%p status %u", pp->id, pp->m,
+		       pp->status);
+	mp->p = NULL;
+	pp->m = NULL;
+	__atomic_store_n(&pp->status, _Pidle, __ATOMIC_RELEASE);
+	return pp;
+}
+
+/* ---- spinning ---- */
+
+static void becomeSpinning(struct m *mp)
+{
+	mp->spinning = true;
+	__atomic_fetch_add(&sched.nmspinning, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&sched.needspinning, 0, __ATOMIC_SEQ_CST);
+}
+
+static void mspinning(void)
+{
+	/* startm(spinning) already counted us in nmspinning. */
+	getg()->m->spinning = true;
+}
+
+/* The M found work and stops spinning; maybe another should start. */
+static void resetspinning(void)
+{
+	struct m *mp = getg()->m;
+
+	if (!mp->spinning)
+		throw("resetspinning: not a spinning M");
+	mp->spinning = false;
+	if (__atomic_sub_fetch(&sched.nmspinning, 1, __ATOMIC_SEQ_CST) < 0)
+		throw("resetspinning: negative nmspinning");
+	wakep();
+}
+
+/**
+ * wakep - start a spinning M if there is an idle P and no spinning M.
+ * Called after submitting work (the StoreLoad pattern above: the work is
+ * published before nmspinning is read).  Any M with a P.
+ */
+void wakep(void)
+{
+	if (__atomic_load_n(&sched.npidle, __ATOMIC_SEQ_CST) == 0 ||
+	    __atomic_load_n(&sched.nmspinning, __ATOMIC_SEQ_CST) != 0)
+		return;
+	int32_t zero = 0;
+	if (!__atomic_compare_exchange_n(&sched.nmspinning, &zero, 1, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return;
+	struct m *mp = acquirem();
+	lock(&sched.lock);
+	struct p *pp = pidlegetSpinning();
+	if (!pp) {
+		if (__atomic_sub_fetch(&sched.nmspinning, 1, __ATOMIC_SEQ_CST) < 0)
+			throw("wakep: negative nmspinning");
+		unlock(&sched.lock);
+		releasem(mp);
+		return;
+	}
+	unlock(&sched.lock);
+	startm(pp, true, false);
+	releasem(mp);
+}
+
+/**
+ * startm - give P @pp (or an idle P if NULL) to an idle M, or a new one.
+ * @spinning: the caller incremented nmspinning for it (pp must then have
+ * an empty queue).  @lockheld: the caller holds sched.lock (kept).
+ */
+void startm(struct p *pp, bool spinning, bool lockheld)
+{
+	struct m *mp = acquirem();
+
+	if (!lockheld)
+		lock(&sched.lock);
+	if (!pp) {
+		if (spinning)
+			throw("startm: P required for spinning=true");
+		pp = pidleget();
+		if (!pp) {
+			if (!lockheld)
+				unlock(&sched.lock);
+			releasem(mp);
+			return;
+		}
+	}
+	struct m *nmp = mget();
+	if (!nmp) {
+		/* Reserve the new M's id now, so it counts as running
+		 * before sched.lock drops (checkdead must not misfire). */
+		int64_t id = sched.mnext++;
+		unlock(&sched.lock);
+		newm(spinning ? mspinning : NULL, pp, id);
+		if (lockheld)
+			lock(&sched.lock);
+		releasem(mp);
+		return;
+	}
+	if (!lockheld)
+		unlock(&sched.lock);
+	if (nmp->spinning)
+		throw("startm: M is spinning");
+	if (nmp->nextp)
+		throw("startm: M has a P");
+	if (spinning && !runqempty(pp))
+		throw("startm: P has runnable Gs");
+	nmp->spinning = spinning;
+	nmp->nextp = pp;
+	notewakeup(&nmp->park);
+	releasem(mp);
+}
+
+/* Park the current M until startm hands it a P.  No P, not spinning. */
+void stopm(void)
+{
+	struct m *mp = getg()->m;
+
+	if (mp->locks)
+		throw("stopm holding locks");
+	if (mp->p)
+		throw("stopm holding a P");
+	if (mp->spinning)
+		throw("stopm spinning");
+	lock(&sched.lock);
+	mput(mp);
+	unlock(&sched.lock);
+	notesleep(&mp->park);
+	noteclear(&mp->park);
+	acquirep(mp->nextp);
+	mp->nextp = NULL;
+}
+
+/**
+ * handoffp - P @pp lost its M (a system call, a locked M blocking, an M
+ * exiting): start an M for it whenever findrunnable would find a G on it,
+ * else make it idle.
+ */
+void handoffp(struct p *pp)
+{
+	if (!runqempty(pp) || __atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED)) {
+		startm(pp, false, false);
+		return;
+	}
+	/* No local work: help only if nobody is spinning or idle. */
+	int32_t zero = 0;
+	if (__atomic_load_n(&sched.nmspinning, __ATOMIC_SEQ_CST) +
+		    __atomic_load_n(&sched.npidle, __ATOMIC_SEQ_CST) == 0 &&
+	    __atomic_compare_exchange_n(&sched.nmspinning, &zero, 1, false,
+					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		__atomic_store_n(&sched.needspinning, 0, __ATOMIC_SEQ_CST);
+		startm(pp, true, false);
+		return;
+	}
+	lock(&sched.lock);
+	if (sched.runqsize) {
+		unlock(&sched.lock);
+		startm(pp, false, false);
+		return;
+	}
+	int64_t when = timers_wakeTime(pp);
+	pidleput(pp);
+	unlock(&sched.lock);
+	if (when)
+		timers_wake_waiter(when);
+}
+
+/* ---- free Gs and goids ---- */
+
+void gfput(struct p *pp, struct g *gp)
+{
+	if (readgstatus(gp) != _Gdead)
+		throw("gfput: bad status (not Gdead)");
+	gp->schedlink = pp->gfree;
+	pp->gfree = gp;
+	pp->gfreecnt++;
+	if (pp->gfreecnt < GFREE_LOCAL_MAX)
+		return;
+	/* Move the excess down to GFREE_LOCAL_KEEP, to the global list. */
+	struct g *head = NULL, *tail = NULL;
+	int32_t n = 0;
+	while (pp->gfreecnt >= GFREE_LOCAL_KEEP) {
+		struct g *x = pp->gfree;
+		pp->gfree = x->schedlink;
+		pp->gfreecnt--;
+		x->schedlink = head;
+		head = x;
+		if (!tail)
+			tail = x;
+		n++;
+	}
+	lock(&sched.gflock);
+	tail->schedlink = sched.gfree_stack;
+	sched.gfree_stack = head;
+	sched.ngfree += n;
+	unlock(&sched.gflock);
+}
+
+struct g *gfget(struct p *pp)
+{
+	if (!pp->gfree && __atomic_load_n(&sched.gfree_stack, __ATOMIC_RELAXED)) {
+		lock(&sched.gflock);
+		while (pp->gfreecnt < GFREE_LOCAL_KEEP && sched.gfree_stack) {
+			struct g *x = sched.gfree_stack;
+			sched.gfree_stack = x->schedlink;
+			sched.ngfree--;
+			x->schedlink = pp->gfree;
+			pp->gfree = x;
+			pp->gfreecnt++;
+		}
+		unlock(&sched.gflock);
+	}
+	struct g *gp = pp->gfree;
+	if (gp) {
+		pp->gfree = gp->schedlink;
+		pp->gfreecnt--;
+	}
+	return gp;
+}
+
+static int64_t newgoid(struct p *pp)
+{
+	if (pp->goidcache == pp->goidcacheend) {
+		uint64_t end = __atomic_add_fetch(&sched.goidgen,
+						  GOID_CACHE_BATCH,
+						  __ATOMIC_RELAXED);
+		pp->goidcache = (int64_t)end - GOID_CACHE_BATCH + 1;
+		pp->goidcacheend = pp->goidcache + GOID_CACHE_BATCH;
+	}
+	return pp->goidcache++;
+}
+
+/* ---- creating goroutines ---- */
+
+/*
+ * newproc1 - a _Grunnable G that will run fn(arg), returning into goexit:
+ * a dead G from the P's cache (or a new one, stack and guard page
+ * included), its stack set up as Go's gostartcallfn does (goexit+1 pushed
+ * as the return address, pc = fn).  On g0, with a P.
+ */
+static struct g *newproc1(void (*fn)(void *), void *arg, uint64_t callerpc)
+{
+	struct m *mp = acquirem();
+	struct p *pp = mp->p;
+	struct g *newg = gfget(pp);
+
+	if (!newg) {
+		newg = malg(G_STACK_SIZE);
+		if (!newg)
+			throw("newproc: out of memory for a goroutine");
+		casgstatus(newg, _Gidle, _Gdead);
+		allgadd(newg);
+	}
+	uint64_t sp = newg->stack.hi - 8;
+	*(uint64_t *)sp = (uint64_t)goexit + 1;
+	newg->sched.sp = sp;
+	newg->sched.pc = (uint64_t)fn;
+	newg->sched.g = newg;
+	newg->sched.ctxt = (uint64_t)arg;
+	newg->sched.bp = 0;
+	newg->startfn = fn;
+	newg->startarg = arg;
+	newg->gopc = callerpc;
+	newg->waitreason = NULL;
+	newg->param = NULL;
+	newg->preempt = 0;
+	newg->goid = newgoid(pp);
+	__atomic_fetch_add(&sched.ngoroutines, 1, __ATOMIC_RELAXED);
+	casgstatus(newg, _Gdead, _Grunnable);
+	releasem(mp);
+	return newg;
+}
+
+struct newproc_args {
+	void (*fn)(void *);
+	void *arg;
+	uint64_t pc;
+};
+
+static void newproc_sys(void *p)
+{
+	struct newproc_args *a = p;
+	struct g *newg = newproc1(a->fn, a->arg, a->pc);
+
+	runqput(getg()->m->p, newg, true);
+	if (mainStarted)
+		wakep();
+}
+
+/**
+ * newproc - start a goroutine running fn(arg).  It goes into the caller's
+ * P's runnext; an idle P gets a spinning M.  On a G or g0 with a P.
+ */
+void newproc(void (*fn)(void *), void *arg)
+{
+	struct newproc_args a = { fn, arg,
+				  (uint64_t)__builtin_return_address(0) };
+
+	systemstack(newproc_sys, &a);
+}
+
+/* ---- running ---- */
+
+static void dropg(void)
+{
+	struct m *mp = getg()->m;
+
+	mp->curg->m = NULL;
+	mp->curg = NULL;
+}
+
+/**
+ * execute - run @gp on this M.  inheritTime: it shares the current time
+ * slice (it came from runnext), so schedtick does not advance.  On g0.
+ * Never returns.
+ */
+void execute(struct g *gp, bool inheritTime)
+{
+	struct m *mp = getg()->m;
+
+	mp->curg = gp;
+	gp->m = mp;
+	casgstatus(gp, _Grunnable, _Grunning);
+	gp->waitsince = 0;
+	gp->preempt = 0;
+	if (!inheritTime)
+		mp->p->schedtick++;
+	gogo(&gp->sched);
+}
+
+/* Steal from other Ps: 4 passes in random order, runnext on the last. */
+static struct g *stealWork(int64_t now, bool *newWork, int64_t *pollUntil)
+{
+	struct p *pp = getg()->m->p;
+
+	*newWork = false;
+	for (int i = 0; i < 4; i++) {
+		bool last = i == 3;
+		for (struct randomEnum e = randomOrder_start(&stealOrder,
+							     fastrand());
+		     !randomEnum_done(&e); randomEnum_next(&e)) {
+			struct p *p2 = allp[e.pos];
+			if (p2 == pp)
+				continue;
+			if (last && timers_pending(p2)) {
+				int64_t w = 0;
+				if (timers_check(p2, now, &w)) {
+					bool inherit;
+					struct g *gp = runqget(pp, &inherit);
+					if (gp)
+						return gp;
+					*newWork = true;
+				}
+				if (w && (!*pollUntil || w < *pollUntil))
+					*pollUntil = w;
+			}
+			if (!idlep_read(p2->id)) {
+				struct g *gp = runqsteal(pp, p2, last);
+				if (gp)
+					return gp;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* A P that is not idle and has work, with an idle P to run it on. */
+static struct p *checkRunqsNoP(void)
+{
+	for (int32_t i = 0; i < gomaxprocs; i++) {
+		if (!idlep_read(i) && !runqempty(allp[i])) {
+			lock(&sched.lock);
+			struct p *pp = pidlegetSpinning();
+			unlock(&sched.lock);
+			return pp;
+		}
+	}
+	return NULL;
+}
+
+/**
+ * findrunnable - a G to run, blocking (the M parks) until there is one.
+ * On g0 with a P; returns with a P (maybe another one).
+ */
+static struct g *findrunnable(bool *inheritTime)
+{
+	struct m *mp = getg()->m;
+	struct g *gp;
+
+top:;
+	struct p *pp = mp->p;
+	int64_t pollUntil = 0;
+	int64_t now = timers_check(pp, 0, &pollUntil) ? nanotime() : 0;
+
+	/* Fairness: now and then the global queue goes first. */
+	if (pp->schedtick % 61 == 0 &&
+	    __atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) > 0) {
+		lock(&sched.lock);
+		gp = globrunqget(pp, 1);
+		unlock(&sched.lock);
+		if (gp) {
+			*inheritTime = false;
+			return gp;
+		}
+	}
+	if ((gp = runqget(pp, inheritTime)))
+		return gp;
+	if (__atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED)) {
+		lock(&sched.lock);
+		gp = globrunqget(pp, 0);
+		unlock(&sched.lock);
+		if (gp) {
+			*inheritTime = false;
+			return gp;
+		}
+	}
+
+	/* Steal, unless half the busy Ps already have spinners. */
+	if (mp->spinning ||
+	    2 * __atomic_load_n(&sched.nmspinning, __ATOMIC_SEQ_CST) <
+		    gomaxprocs - (int32_t)__atomic_load_n(&sched.npidle,
+							  __ATOMIC_SEQ_CST)) {
+		if (!mp->spinning)
+			becomeSpinning(mp);
+		bool newWork;
+		if (!now)
+			now = nanotime();
+		gp = stealWork(now, &newWork, &pollUntil);
+		if (gp) {
+			*inheritTime = false;
+			return gp;
+		}
+		if (newWork)
+			goto top;
+	}
+
+	/* Nothing: give up the P. */
+	lock(&sched.lock);
+	if (sched.runqsize) {
+		gp = globrunqget(pp, 0);
+		unlock(&sched.lock);
+		*inheritTime = false;
+		return gp;
+	}
+	if (!mp->spinning &&
+	    __atomic_load_n(&sched.needspinning, __ATOMIC_SEQ_CST) == 1) {
+		/* A spinner found work it had no P for: spin in its place. */
+		becomeSpinning(mp);
+		unlock(&sched.lock);
+		goto top;
+	}
+	if (releasep() != pp)
+		throw("findrunnable: wrong P");
+	pidleput(pp);
+	unlock(&sched.lock);
+
+	/*
+	 * The delicate dance: drop nmspinning first, then (after the
+	 * StoreLoad of the atomic) look at every queue again; the other
+	 * order could miss work submitted in between, which nobody would
+	 * then wake an M for.
+	 */
+	if (mp->spinning) {
+		mp->spinning = false;
+		if (__atomic_sub_fetch(&sched.nmspinning, 1, __ATOMIC_SEQ_CST) < 0)
+			throw("findrunnable: negative nmspinning");
+		lock(&sched.lock);
+		if (sched.runqsize) {
+			struct p *p2 = pidlegetSpinning();
+			if (p2) {
+				gp = globrunqget(p2, 0);
+				unlock(&sched.lock);
+				acquirep(p2);
+				becomeSpinning(mp);
+				*inheritTime = false;
+				return gp;
+			}
+		}
+		unlock(&sched.lock);
+		struct p *p2 = checkRunqsNoP();
+		if (p2) {
+			acquirep(p2);
+			becomeSpinning(mp);
+			goto top;
+		}
+		pollUntil = timers_checkNoP(pollUntil);
+	}
+
+	/* Sleep until a P is handed to us -- or, if we are the M that
+	 * waits for timers, until the next one is due. */
+	if (pollUntil && timers_wait_until(pollUntil))
+		goto top;
+	stopm();
+	goto top;
+}
+
+/**
+ * schedule - one round of the scheduler: find a G and run it.  On g0;
+ * never returns.
+ */
+void schedule(void)
+{
+	struct m *mp = getg()->m;
+
+	if (mp->locks)
+		throw("schedule: holding locks");
+	if (getg() != mp->g0)
+		throw("schedule: not on g0");
+	if (mp->lockedg) {
+		stoplockedm();
+		execute(mp->lockedg, false);	/* never returns */
+	}
+top:;
+	struct p *pp = mp->p;
+	if (mp->spinning && !runqempty(pp))
+		throw("schedule: spinning with local work");
+	bool inheritTime = false;
+	struct g *gp = findrunnable(&inheritTime);
+	/* We will run a G: if we were spinning, maybe start another. */
+	if (mp->spinning)
+		resetspinning();
+	if (gp->lockedm) {
+		/* Hand our P to the G's own M, wait for another. */
+		startlockedm(gp);
+		goto top;
+	}
+	execute(gp, inheritTime);
+}
+
+/* ---- Gosched, park, ready, exit ---- */
+
+static void gosched_m(struct g *gp)
+{
+	if ((readgstatus(gp)) != _Grunning)
+		throw("gosched: bad g status");
+	casgstatus(gp, _Grunning, _Grunnable);
+	dropg();
+	lock(&sched.lock);
+	globrunqput(gp);
+	unlock(&sched.lock);
+	if (mainStarted)
+		wakep();
+	schedule();
+}
+
+/** gosched - yield: the G goes to the global queue.  On a user G. */
+void gosched(void)
+{
+	mcall(gosched_m);
+}
+
+static void park_m(struct g *gp)
+{
+	struct m *mp = getg()->m;
+
+	casgstatus(gp, _Grunning, _Gwaiting);
+	dropg();
+	bool (*fn)(struct g *, void *) = mp->waitunlockf;
+	if (fn) {
+		bool ok = fn(gp, mp->waitlock);
+		mp->waitunlockf = NULL;
+		mp->waitlock = NULL;
+		if (!ok) {
+			casgstatus(gp, _Gwaiting, _Grunnable);
+			execute(gp, true);	/* back at once */
+		}
+	}
+	schedule();
+}
+
+/**
+ * gopark - put the current G to sleep (_Gwaiting) until goready.
+ * unlockf(gp, lock), if given, runs on g0 after the G is parked; if it
+ * returns false the G resumes at once.  unlockf must not touch the G's
+ * stack (it may already be readied).  On a user G.
+ */
+void gopark(bool (*unlockf)(struct g *, void *), void *lockp,
+	    const char *reason)
+{
+	struct m *mp = acquirem();
+	struct g *gp = mp->curg;
+
+	if (readgstatus(gp) != _Grunning)
+		throw("gopark: bad g status");
+	mp->waitlock = lockp;
+	mp->waitunlockf = unlockf;
+	gp->waitreason = reason;
+	gp->waitsince = (int64_t)nanotime();
+	releasem(mp);
+	mcall(park_m);
+}
+
+static void ready_sys(void *arg)
+{
+	struct g *gp = arg;
+	struct m *mp = acquirem();
+
+	if (readgstatus(gp) != _Gwaiting)
+		throwf("ready: goroutine %ld is in status %u, not waiting",
+		       gp->goid, readgstatus(gp));
+	casgstatus(gp, _Gwaiting, _Grunnable);
+	runqput(mp->p, gp, true);
+	wakep();
+	releasem(mp);
+}
+
+/** goready - make parked @gp runnable, next on this P.  On an M with a P. */
+void goready(struct g *gp)
+{
+	systemstack(ready_sys, gp);
+}
+
+/* Called from goexit (asm) when a G's function returns, or by Goexit. */
+void goexit1(void)
+{
+	mcall(goexit0);
+	__builtin_unreachable();
+}
+
+/* gdestroy + schedule, on g0. */
+void goexit0(struct g *gp)
+{
+	struct m *mp = getg()->m;
+	struct p *pp = mp->p;
+
+	casgstatus(gp, _Grunning, _Gdead);
+	__atomic_fetch_sub(&sched.ngoroutines, 1, __ATOMIC_RELAXED);
+	gp->m = NULL;
+	bool locked = gp->lockedm != NULL;
+	gp->lockedm = NULL;
+	mp->lockedg = NULL;
+	gp->waitreason = NULL;
+	gp->param = NULL;
+	gp->preempt = 0;
+	dropg();
+	if (locked && mp->lockedInt)
+		throw("exited a goroutine internally locked to the OS thread");
+	gfput(pp, gp);
+	if (locked) {
+		/*
+		 * The G may have left its M's thread in an unusual state:
+		 * do not reuse the M.  Return to the end of mstart, which
+		 * releases the P and exits the thread.
+		 */
+		mp->lockedExt = 0;
+		gogo(&mp->g0->sched);
+	}
+	schedule();
+}
+
+/* mcall called with fn returning, or on g0: both are runtime bugs. */
+void mcall_returned(void) __noreturn;
+void mcall_returned(void)
+{
+	throw("mcall: function returned");
+}
+
+void mcall_on_g0(void) __noreturn;
+void mcall_on_g0(void)
+{
+	throw("mcall called on g0");
+}
+
+/* ---- Ms ---- */
+
+/* Free the g0 stacks of exited Ms whose threads left them (allocm). */
+static void freem_reap(void)
+{
+	if (!__atomic_load_n(&sched.freem, __ATOMIC_ACQUIRE))
+		return;
+	lock(&sched.lock);
+	struct m *keep = NULL, *done = NULL;
+	for (struct m *mp = sched.freem, *next; mp; mp = next) {
+		next = mp->freelink;
+		if (__atomic_load_n(&mp->freeWait, __ATOMIC_ACQUIRE) ==
+		    freeMWait) {
+			mp->freelink = keep;
+			keep = mp;
+		} else {
+			mp->freelink = done;
+			done = mp;
+		}
+	}
+	sched.freem = keep;
+	unlock(&sched.lock);
+	for (struct m *mp = done, *next; mp; mp = next) {
+		next = mp->freelink;
+		stackfree(&mp->g0->stack);
+		kfree(mp->g0);
+		tls_free(mp);
+		kfree(mp);
+	}
+}
+
+void mcommoninit(struct m *mp, int64_t id)
+{
+	lock(&sched.lock);
+	mp->id = id >= 0 ? id : sched.mnext++;
+	if (mcount() > sched.maxmcount)
+		throwf("thread limit: %ld threads (maxmcount %d)", mcount(),
+		       sched.maxmcount);
+	mp->alllink = allm;
+	__atomic_store_n(&allm, mp, __ATOMIC_RELEASE);
+	unlock(&sched.lock);
+}
+
+static struct m *allocm(void (*fn)(void), int64_t id)
+{
+	struct m *mp0 = acquirem();
+
+	freem_reap();
+	struct m *mp = kmalloc(sizeof(struct m));
+	if (!mp)
+		throw("allocm: out of memory");
+	mp->mstartfn = fn;
+	mp->g0 = malg(G0_STACK_SIZE);
+	if (!mp->g0 || !tls_setup(mp))
+		throw("allocm: out of memory for g0 stack or TLS");
+	mp->g0->m = mp;
+	mp->g0->goid = -1;
+	__atomic_store_n(&mp->g0->atomicstatus, _Grunning, __ATOMIC_RELAXED);
+	mcommoninit(mp, id);
+	releasem(mp0);
+	return mp;
+}
+
+/**
+ * newm - a new M (kernel thread) that runs fn at its start, then
+ * schedules with P @pp.  @id: reserved by the caller, or -1.
+ */
+void newm(void (*fn)(void), struct p *pp, int64_t id)
+{
+	struct m *mp = allocm(fn, id);
+	char name[24];
+
+	mp->nextp = pp;
+	snprintf(name, sizeof(name), "m%ld", mp->id);
+	mp->thread = kthread_create(name, mstart_thread, mp,
+				    (void *)mp->g0->stack.lo,
+				    mp->g0->stack.hi - mp->g0->stack.lo, -1);
+	if (!mp->thread)
+		throw("newm: cannot create a kernel thread");
+}
+
+/* After mstart set up g0's resume point: run, then schedule. */
+void mstart1(void)
+{
+	struct g *gp = getg();
+
+	if (gp != gp->m->g0)
+		throw("mstart1: not on g0");
+	if (gp->m->mstartfn)
+		gp->m->mstartfn();
+	if (gp->m != &m0) {
+		acquirep(gp->m->nextp);
+		gp->m->nextp = NULL;
+	}
+	schedule();
+}
+
+/**
+ * mexit - the M's G exited while locked to it: take the M down.  It
+ * leaves allm, goes on sched.freem with freeWait set, hands off its P,
+ * and its kernel thread exits; the kernel clears freeWait once the thread
+ * is off the g0 stack, and a later allocm frees it.  m0 parks instead.
+ * On g0 (mstart's landing); never returns.
+ */
+static void mexit(struct m *mp)
+{
+	if (mp == &m0) {
+		/* Like Go's main thread: wedge it rather than exit. */
+		handoffp(releasep());
+		lock(&sched.lock);
+		sched.nmfreed++;
+		checkdead();
+		unlock(&sched.lock);
+		notesleep(&mp->park);
+		throw("locked m0 woke up");
+	}
+	lock(&sched.lock);
+	struct m **pp = &allm;
+	while (*pp && *pp != mp)
+		pp = &(*pp)->alllink;
+	if (!*pp)
+		throw("mexit: M not found in allm");
+	*pp = mp->alllink;
+	__atomic_store_n(&mp->freeWait, freeMWait, __ATOMIC_RELEASE);
+	mp->freelink = sched.freem;
+	sched.freem = mp;
+	unlock(&sched.lock);
+
+	handoffp(releasep());
+	lock(&sched.lock);
+	sched.nmfreed++;
+	checkdead();
+	unlock(&sched.lock);
+	kthread_exit(&mp->freeWait);
+}
+
+void mexit_g0(void) __noreturn;
+void mexit_g0(void)
+{
+	mexit(getg()->m);
+	__builtin_unreachable();
+}
+
+/* ---- deadlock detection (Go's checkdead), sched.lock held ---- */
+
+struct deadcount {
+	int waiting;
+	struct g *bad;
+};
+
+static void count_g(struct g *gp, void *arg)
+{
+	struct deadcount *d = arg;
+	uint32_t s = readgstatus(gp);
+
+	if (gp->goid <= 0)
+		return;		/* g0s */
+	if (s == _Gwaiting || s == _Gpreempted)
+		d->waiting++;
+	else if (s == _Grunnable || s == _Grunning || s == _Gsyscall)
+		d->bad = gp;
+}
+
+/**
+ * checkdead - throw if no M is running and no G can ever run again.
+ * sched.lock held.
+ */
+void checkdead(void)
+{
+	int64_t run = mcount() - sched.nmidle - sched.nmidlelocked - sched.nmsys;
+
+	if (run > 0 || !mainStarted)
+		return;
+	if (run < 0)
+		throwf("checkdead: inconsistent counts: mcount=%ld nmidle=%d "
+		       "nmidlelocked=%d nmsys=%d", mcount(), sched.nmidle,
+		       sched.nmidlelocked, sched.nmsys);
+	struct deadcount d = { 0, NULL };
+	forEachG(count_g, &d);
+	if (d.bad)
+		throwf("checkdead: runnable goroutine %ld (status %u) but no M "
+		       "running", d.bad->goid, readgstatus(d.bad));
+	if (d.waiting == 0)
+		throw("no goroutines (main called go_exit) - deadlock!");
+	for (int32_t i = 0; i < gomaxprocs; i++)
+		if (allp[i]->ntimers)
+			return;
+	throw("all goroutines are asleep - deadlock!");
+}
+
+/* ---- Ps ---- */
+
+/* Create the Ps (once, at schedinit); the caller's M gets P0. */
+void procresize(int32_t nprocs)
+{
+	if (nprocs < 1 || nprocs > MAX_PROCS)
+		throwf("procresize: %d Ps (1..%d)", nprocs, MAX_PROCS);
+	allp = kmalloc(sizeof(struct p *) * nprocs);
+	for (int32_t i = 0; i < nprocs; i++) {
+		BUILD_ASSERT(sizeof(struct p) <= 4096);
+		struct p *pp = page_alloc_zeroed(1);
+		if (!allp || !pp)
+			throw("procresize: out of memory");
+		pp->id = i;
+		pp->status = _Pidle;
+		allp[i] = pp;
+	}
+	gomaxprocs = nprocs;
+	randomOrder_reset(&stealOrder, (uint32_t)nprocs);
+	lock(&sched.lock);
+	for (int32_t i = nprocs - 1; i > 0; i--)
+		pidleput(allp[i]);
+	unlock(&sched.lock);
+	acquirep(allp[0]);
+}

@@ -1,0 +1,88 @@
+/*
+ * sched/proc.h - the scheduler's internal interface (proc.c and friends).
+ * Names are Go's; see proc.go for the originals.
+ */
+#ifndef RT0_PROC_H
+#define RT0_PROC_H
+
+#include "sched/runtime2.h"
+
+#define MAX_PROCS 256
+#define G_STACK_SIZE (16 * 1024)	/* goroutine stacks (fixed size) */
+#define G0_STACK_SIZE (32 * 1024)	/* an M's scheduling stack */
+
+/* asm_amd64.S */
+void gogo(struct gobuf *buf) __noreturn;
+void mcall(void (*fn)(struct g *));
+void systemstack(void (*fn)(void *), void *arg);
+void goexit(void);
+void mstart(void) __noreturn;
+
+/* trace.c */
+void throw(const char *msg) __noreturn;
+void throwf(const char *fmt, ...) __printf(1, 2) __noreturn;
+void schedtrace(bool detailed);
+extern uint32_t debug_schedtrace;	/* schedtrace=MS (0: off) */
+extern bool debug_scheddetail;
+void schedtrace_start(void);
+void trace_init(void);
+
+/* proc.c */
+uint32_t readgstatus(struct g *gp);
+void casgstatus(struct g *gp, uint32_t oldval, uint32_t newval);
+void newproc(void (*fn)(void *), void *arg);
+void schedule(void) __noreturn;
+void execute(struct g *gp, bool inheritTime) __noreturn;
+void goexit1(void) __noreturn;
+void gosched(void);
+void gopark(bool (*unlockf)(struct g *, void *), void *lock,
+	    const char *reason);
+void goready(struct g *gp);
+void wakep(void);
+void startm(struct p *pp, bool spinning, bool lockheld);
+void stopm(void);
+void handoffp(struct p *pp);
+void acquirep(struct p *pp);
+struct p *releasep(void);
+void globrunqput(struct g *gp);
+struct g *globrunqget(struct p *pp, int32_t max);
+void pidleput(struct p *pp);
+struct p *pidleget(void);
+int64_t mcount(void);
+struct m *acquirem(void);
+void releasem(struct m *mp);
+void procresize(int32_t nprocs);
+void mcommoninit(struct m *mp, int64_t id);
+void newm(void (*fn)(void), struct p *pp, int64_t id);
+void checkdead(void);
+void goexit0(struct g *gp);
+void forEachG(void (*fn)(struct g *gp, void *arg), void *arg);
+extern struct mutex allglock;
+extern struct g *allgs;
+extern uint32_t allglen;
+
+/* lockosthread.c */
+void LockOSThread(void);
+void UnlockOSThread(void);
+void lockOSThread(void);
+void unlockOSThread(void);
+void stoplockedm(void);
+void startlockedm(struct g *gp);
+
+/* stack.c */
+bool stackalloc(struct stack *s, uint64_t size);
+void stackfree(struct stack *s);
+struct g *malg(uint64_t stacksize);
+void stack_init(void);
+
+/* rt0.c */
+void rt0_go(void) __noreturn;
+void mstart_thread(void *arg);
+bool tls_setup(struct m *mp);
+void tls_free(struct m *mp);
+
+/* Test hooks (Go's export_test.go): drive internals on bare structs. */
+struct g *gfget(struct p *pp);
+void gfput(struct p *pp, struct g *gp);
+
+#endif

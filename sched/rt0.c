@@ -1,0 +1,187 @@
+/*
+ * sched/rt0.c - starting the runtime (Go's rt0_go, args, osinit,
+ * schedinit, runtime.main) and starting each M's thread.
+ *
+ * TLS.  Each M has a thread-local block laid out as the x86-64 ELF TLS
+ * ABI's variant II: the thread pointer (the FS base) points at a word
+ * holding its own address, and the TLS segment's image (.tdata, then
+ * .tbss zeroed) sits just below it, so C _Thread_local variables compiled
+ * with the local-exec model (%fs:-offset) are per-M variables; the current
+ * G, g_tls, is one of them.  A thread switch in the kernel reloads FS, so
+ * Ms sharing a CPU keep their own.  Before anything uses the slot, each M
+ * checks it as rt0_go does: store 0x123 through %fs, read it back through
+ * memory.  Beware: a goroutine may move to another M across any call into
+ * the runtime, so _Thread_local data belongs to the M, not to the G.
+ */
+#include "sched/proc.h"
+#include "sched/lock.h"
+#include "include/rt0.h"
+#include "kernel/bootinfo.h"
+#include "kernel/cmdline.h"
+#include "kernel/exit.h"
+#include "kernel/ktest.h"
+#include "kernel/kthread.h"
+#include "kernel/mem.h"
+#include "kernel/smp.h"
+
+_Thread_local struct g *g_tls;
+
+#define TLS_CANARY 0x727430746c73ull	/* "rt0tls" */
+static _Thread_local uint64_t tls_canary = TLS_CANARY;
+
+extern char _tdata_start[], _tdata_end[], _tls_memsz[], _tls_align[];
+extern const struct rt0_app _apps_start[], _apps_end[];
+
+static uint32_t maxprocs;
+KPARAM_UINT(maxprocs, maxprocs, 1, MAX_PROCS,
+	    "number of Ps (GOMAXPROCS); default: the CPU count");
+static char app_name[32] = "spread";
+KPARAM_STR(app, app_name, "the program to run as goroutine 1 (see help=1)");
+
+static const char *cmdline;	/* args(): the kernel command line */
+static const struct rt0_app *app;
+
+static uint64_t tls_block_size(void)
+{
+	return ALIGN_UP((uint64_t)_tls_memsz, 16);
+}
+
+/* Allocate and fill mp's TLS block; mp->tls is its thread pointer. */
+bool tls_setup(struct m *mp)
+{
+	uint64_t size = tls_block_size();
+	uint8_t *block = kmalloc(size + 16);
+
+	if ((uint64_t)_tls_align > 16)
+		throw("TLS alignment above 16 bytes is not supported");
+	if (!block)
+		return false;
+	memcpy(block, _tdata_start, _tdata_end - _tdata_start);
+	mp->tls_block = block;
+	mp->tls = (uint64_t)block + size;
+	*(uint64_t *)mp->tls = mp->tls;		/* %fs:0 = the TP itself */
+	return true;
+}
+
+void tls_free(struct m *mp)
+{
+	kfree(mp->tls_block);
+	mp->tls_block = NULL;
+}
+
+/* rt0_go's check, on the M's own thread with FS loaded. */
+static void tls_check(struct m *mp)
+{
+	int64_t off;
+
+	__asm__ volatile("movq $g_tls@tpoff, %0" : "=r"(off));
+	__asm__ volatile("movq $0x123, %%fs:g_tls@tpoff" : : : "memory");
+	uint64_t seen = *(volatile uint64_t *)(mp->tls + off);
+	if (seen != 0x123)
+		panic("M%ld: TLS check: 0x123 stored via %%fs read back as "
+		      "0x%lx at tp%+ld", mp->id, seen, off);
+	if (tls_canary != TLS_CANARY)
+		panic("M%ld: TLS template not in place (canary 0x%lx)", mp->id,
+		      tls_canary);
+	if ((uint64_t)&g_tls != mp->tls + off)
+		panic("M%ld: &g_tls = %p, expected tp%+ld", mp->id, &g_tls,
+		      off);
+}
+
+/** mstart_thread - a new M's kernel thread starts here (newm). */
+void mstart_thread(void *arg)
+{
+	struct m *mp = arg;
+
+	kthread_current()->user = mp;
+	kthread_set_fsbase(mp->tls);
+	tls_check(mp);
+	g_tls = mp->g0;
+	mstart();
+}
+
+static void args(void)
+{
+	cmdline = bootinfo.cmdline;
+}
+
+static void osinit(void)
+{
+	ncpu_rt = (int32_t)ncpu;
+}
+
+static const struct rt0_app *find_app(const char *name)
+{
+	for (const struct rt0_app *a = _apps_start; a < _apps_end; a++)
+		if (!strcmp(a->name, name))
+			return a;
+	return NULL;
+}
+
+static void schedinit(void)
+{
+	sched.maxmcount = 10000;
+	mcommoninit(&m0, -1);
+	stack_init();
+	trace_init();
+	int32_t procs = maxprocs ? (int32_t)maxprocs : ncpu_rt;
+	procresize(procs);
+	app = find_app(app_name);
+	if (!app && !ktest_selected() && !kbench_selected()) {
+		kprintf("rt0: command line: unknown app '%s'; apps:", app_name);
+		for (const struct rt0_app *a = _apps_start; a < _apps_end; a++)
+			kprintf(" %s", a->name);
+		kprintf("\n");
+		kernel_exit(EXIT_CMDLINE);
+	}
+}
+
+/* Goroutine 1: runtime.main. */
+static void runtime_main(void *arg)
+{
+	(void)arg;
+	mainStarted = true;
+	schedtrace_start();
+	if (ktest_selected() || kbench_selected()) {
+		ktest_run_level(KTEST_RUNTIME);
+		ktest_finish();
+	}
+	int status = app->main();
+	kernel_exit((uint32_t)status);
+}
+
+/**
+ * rt0_go - turn the calling kernel thread (kmain) into m0 running g0 and
+ * start the scheduler: TLS, args, osinit, schedinit, newproc(main),
+ * mstart.  Never returns.
+ */
+void rt0_go(void)
+{
+	struct kthread *t = kthread_current();
+
+	/* m0's g0 stack is this thread's stack. */
+	g0.stack.lo = t->stack_lo;
+	g0.stack.hi = t->stack_hi;
+	g0.atomicstatus = _Grunning;
+	g0.m = &m0;
+	m0.g0 = &g0;
+	m0.thread = t;
+	t->user = &m0;
+	if (!tls_setup(&m0))
+		panic("rt0_go: no memory for m0's TLS");
+	kthread_set_fsbase(m0.tls);
+	tls_check(&m0);
+	g_tls = &g0;
+
+	args();
+	osinit();
+	schedinit();
+	newproc(runtime_main, NULL);
+	mstart();
+}
+
+/* For programs: the kernel command line. */
+const char *go_cmdline(void)
+{
+	return cmdline;
+}

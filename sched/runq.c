@@ -1,0 +1,202 @@
+/*
+ * sched/runq.c - the per-P run queue (see runq.h for the protocol).
+ *
+ * The owner produces at runqtail and consumes at runqhead; thieves consume
+ * at runqhead too.  Every consumer reads the slots it wants, then commits
+ * with a CAS on runqhead (release); the owner publishes a slot with a
+ * store-release of runqtail after writing it, and reads runqhead with a
+ * load-acquire before reusing a slot.  Slots are read and written with
+ * relaxed atomics: a thief may read a slot the owner is rewriting, but
+ * then its CAS fails and it discards the value (so ThreadSanitizer sees
+ * no plain data race; on x86 these are ordinary moves).
+ */
+#ifdef RT0_HOST
+#include "tests/host/runq_host.h"
+#else
+#include "sched/runtime2.h"
+#endif
+
+#define LOAD_ACQ(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define STORE_REL(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
+#define SLOT_LOAD(p) __atomic_load_n(p, __ATOMIC_RELAXED)
+#define SLOT_STORE(p, v) __atomic_store_n(p, v, __ATOMIC_RELAXED)
+
+static bool cas_u32(uint32_t *p, uint32_t old, uint32_t new)
+{
+	return __atomic_compare_exchange_n(p, &old, new, false,
+					   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+static bool cas_g(struct g **p, struct g *old, struct g *new)
+{
+	return __atomic_compare_exchange_n(p, &old, new, false,
+					   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+/* Move half the (full) ring plus gp to the global queue.  Owner only.
+ * False if a thief got in first (the ring is no longer full). */
+static bool runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t)
+{
+	struct g *batch[RUNQ_LEN / 2 + 1];
+	uint32_t n = (t - h) / 2;
+
+	if (n != RUNQ_LEN / 2)
+		runq_throw("runqputslow: queue is not full");
+	for (uint32_t i = 0; i < n; i++)
+		batch[i] = SLOT_LOAD(&pp->runq[(h + i) % RUNQ_LEN]);
+	if (!cas_u32(&pp->runqhead, h, h + n))
+		return false;
+	batch[n] = gp;
+	for (uint32_t i = 0; i < n; i++)
+		batch[i]->schedlink = batch[i + 1];
+	batch[n]->schedlink = NULL;
+	runq_overflow(batch[0], batch[n], (int32_t)(n + 1));
+	return true;
+}
+
+void runqput(struct p *pp, struct g *gp, bool next)
+{
+	if (next) {
+		struct g *old = __atomic_exchange_n(&pp->runnext, gp,
+						    __ATOMIC_ACQ_REL);
+		if (!old)
+			return;
+		gp = old;	/* kick the old runnext to the tail */
+	}
+	for (;;) {
+		uint32_t h = LOAD_ACQ(&pp->runqhead);	/* vs consumers */
+		uint32_t t = pp->runqtail;
+		if (t - h < RUNQ_LEN) {
+			SLOT_STORE(&pp->runq[t % RUNQ_LEN], gp);
+			STORE_REL(&pp->runqtail, t + 1);	/* publish */
+			return;
+		}
+		if (runqputslow(pp, gp, h, t))
+			return;
+		/* A thief made room: the put above now succeeds. */
+	}
+}
+
+struct g *runqget(struct p *pp, bool *inheritTime)
+{
+	/* runnext first: it shares the current time slice. */
+	struct g *next = LOAD_ACQ(&pp->runnext);
+	if (next && cas_g(&pp->runnext, next, NULL)) {
+		*inheritTime = true;
+		return next;
+	}
+	*inheritTime = false;
+	for (;;) {
+		uint32_t h = LOAD_ACQ(&pp->runqhead);
+		uint32_t t = pp->runqtail;
+		if (t == h)
+			return NULL;
+		struct g *gp = SLOT_LOAD(&pp->runq[h % RUNQ_LEN]);
+		if (cas_u32(&pp->runqhead, h, h + 1))	/* commit */
+			return gp;
+	}
+}
+
+uint32_t runqgrab(struct p *pp, struct g **batch, uint32_t batchHead,
+		  bool stealRunNextG)
+{
+	for (;;) {
+		uint32_t h = LOAD_ACQ(&pp->runqhead);	/* vs consumers */
+		uint32_t t = LOAD_ACQ(&pp->runqtail);	/* vs the producer */
+		uint32_t n = t - h;
+		n = n - n / 2;
+		if (n == 0) {
+			if (!stealRunNextG)
+				return 0;
+			struct g *next = LOAD_ACQ(&pp->runnext);
+			if (!next)
+				return 0;
+			/*
+			 * If pp is running, its G may have just readied next
+			 * and be about to block: give pp a moment to run next
+			 * itself rather than bouncing it between Ps.
+			 */
+			if (runq_p_running(pp))
+				runq_backoff();
+			if (!cas_g(&pp->runnext, next, NULL))
+				continue;
+			SLOT_STORE(&batch[batchHead % RUNQ_LEN], next);
+			return 1;
+		}
+		if (n > RUNQ_LEN / 2)
+			continue;	/* read an inconsistent h and t */
+		for (uint32_t i = 0; i < n; i++)
+			SLOT_STORE(&batch[(batchHead + i) % RUNQ_LEN],
+				   SLOT_LOAD(&pp->runq[(h + i) % RUNQ_LEN]));
+		if (cas_u32(&pp->runqhead, h, h + n))	/* commit */
+			return n;
+	}
+}
+
+struct g *runqsteal(struct p *pp, struct p *p2, bool stealRunNextG)
+{
+	uint32_t t = pp->runqtail;
+	uint32_t n = runqgrab(p2, pp->runq, t, stealRunNextG);
+
+	if (n == 0)
+		return NULL;
+	n--;
+	struct g *gp = SLOT_LOAD(&pp->runq[(t + n) % RUNQ_LEN]);
+	if (n == 0)
+		return gp;
+	uint32_t h = LOAD_ACQ(&pp->runqhead);
+	if (t - h + n >= RUNQ_LEN)
+		runq_throw("runqsteal: runq overflow");
+	STORE_REL(&pp->runqtail, t + n);	/* publish the stolen Gs */
+	return gp;
+}
+
+/*
+ * Not simply head == tail && runnext == NULL: with G1 in runnext and the
+ * ring empty, a runqput may kick G1 into the ring while a runqget takes
+ * the new runnext, so the two loads could each see "empty" at different
+ * moments.  Re-reading tail until it is stable closes that window.
+ */
+bool runqempty(struct p *pp)
+{
+	for (;;) {
+		uint32_t head = LOAD_ACQ(&pp->runqhead);
+		uint32_t tail = LOAD_ACQ(&pp->runqtail);
+		struct g *runnext = LOAD_ACQ(&pp->runnext);
+		if (tail == LOAD_ACQ(&pp->runqtail))
+			return head == tail && runnext == NULL;
+	}
+}
+
+uint32_t runqlen(struct p *pp)
+{
+	return LOAD_ACQ(&pp->runqtail) - LOAD_ACQ(&pp->runqhead);
+}
+
+static uint32_t gcd(uint32_t a, uint32_t b)
+{
+	while (b) {
+		uint32_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+void randomOrder_reset(struct randomOrder *ord, uint32_t count)
+{
+	ord->count = count;
+	ord->ncoprimes = 0;
+	for (uint32_t i = 1; i <= count; i++)
+		if (gcd(i, count) == 1)
+			ord->coprimes[ord->ncoprimes++] = i;
+}
+
+struct randomEnum randomOrder_start(const struct randomOrder *ord, uint32_t i)
+{
+	return (struct randomEnum){
+		.count = ord->count,
+		.pos = i % ord->count,
+		.inc = ord->coprimes[i / ord->count % ord->ncoprimes],
+	};
+}

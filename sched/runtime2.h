@@ -1,0 +1,279 @@
+/*
+ * sched/runtime2.h - the runtime's data: g, m, p, the global sched, and
+ * the states each may be in (Go's runtime2.go, in C).
+ *
+ * Access rules.  Beside each field: who may touch it and how.
+ *   "owner P"    only the M that holds the P (p->m) touches it
+ *   "own M"      only code running on that M (any G or g0 of it)
+ *   "sched.lock" under the global scheduler lock
+ *   "atomic"     any thread, with the atomics named
+ *   "constant"   set before the object is published, then read-only
+ */
+#ifndef RT0_RUNTIME2_H
+#define RT0_RUNTIME2_H
+
+#include "kernel/lib.h"
+#include "sched/runq.h"
+
+struct g;
+struct m;
+struct p;
+struct kthread;
+
+/*
+ * G statuses.  Every change goes through casgstatus() (proc.c), which
+ * rejects transitions not listed in its table.
+ *
+ * _Gidle     just allocated, not yet initialized.  Owned by its allocator.
+ * _Grunnable on a run queue (a P's runq/runnext or the global runq) and
+ *            not executing.  Its stack is owned by nobody; its gobuf holds
+ *            where it resumes.  Whoever dequeues it may run it.
+ * _Grunning  executing user code on gp->m, which owns the stack and holds
+ *            a P.  On no run queue.  gp->m->curg == gp.
+ * _Gsyscall  executing a blocking kernel call on gp->m; it has no P (or
+ *            its P is in _Psyscall and may be retaken).  The M owns the
+ *            stack.  On no run queue.
+ * _Gwaiting  blocked in the runtime (parked): on no run queue, recorded
+ *            somewhere that will ready it (a sync object, a timer, a
+ *            locked M's wait).  Nobody owns the stack until it is readied.
+ * _Gdead     unused: exited or freshly created.  On a free list (P's
+ *            gFree or sched.gFree) or being initialized.  It may still own
+ *            a stack (kept for reuse).
+ * _Gpreempted stopped by asynchronous preemption with its full register
+ *            state on its own stack; made runnable by whoever stopped it.
+ */
+enum {
+	_Gidle = 0,
+	_Grunnable = 1,
+	_Grunning = 2,
+	_Gsyscall = 3,
+	_Gwaiting = 4,
+	_Gdead = 6,
+	_Gpreempted = 9,
+};
+
+/*
+ * P statuses.
+ *
+ * _Pidle    not running user code; on sched.pidle (sched.lock) with an
+ *           empty run queue (its timers may still be pending).
+ * _Prunning owned by an M (p->m) that is running user code or the
+ *           scheduler.  Only that M changes the status.
+ * _Psyscall not running user code: its M is in a system call.  sysmon (or
+ *           the returning M) may take it with a CAS to _Pidle.
+ * _Pdead    no longer used (maxprocs shrank); not used by rt0 yet.
+ */
+enum {
+	_Pidle = 0,
+	_Prunning = 1,
+	_Psyscall = 2,
+	_Pgcstop = 3,
+	_Pdead = 4,
+};
+
+/*
+ * Where a stopped G resumes.  Offsets are used by asm_amd64.S and checked
+ * in asmoffsets.c.  A G switched out by mcall has its callee-saved
+ * registers pushed on its own stack at sp and resumes at mcall_resume; a
+ * new G resumes at its function with ctxt (the argument) in RDI and
+ * goexit's address as its return address.
+ */
+struct gobuf {
+	uint64_t sp;
+	uint64_t pc;
+	struct g *g;
+	uint64_t ctxt;
+	uint64_t bp;
+};
+
+struct stack {
+	uint64_t lo;		/* lowest usable byte; the guard page is below */
+	uint64_t hi;		/* one past the highest byte */
+};
+
+struct g {
+	struct stack stack;	/* own M while running; constant otherwise */
+	struct gobuf sched;	/* written by the M switching it out */
+	uint64_t syscallsp;	/* sp when it entered a syscall; own M */
+	struct m *m;		/* the M running it, or NULL; own M */
+	uint32_t atomicstatus;	/* _G*; atomic, only via casgstatus */
+	int32_t preempt;	/* preemption requested; atomic */
+	int64_t goid;		/* constant while alive */
+	struct g *schedlink;	/* link on a queue or free list; that
+				 * queue's owner */
+	const char *waitreason;	/* why it is _Gwaiting; own M */
+	struct m *lockedm;	/* M it is locked to (LockOSThread); own M */
+	void (*startfn)(void *);/* what it runs; constant while alive */
+	void *startarg;
+	uint64_t gopc;		/* who created it; constant while alive */
+	struct g *alllink;	/* allgs list; allglock */
+	void *param;		/* passed by the readier; see go_ready */
+	int64_t waitsince;	/* nanotime when it started waiting */
+	uint32_t sig;		/* for tests (Go's proc_test uses it) */
+	bool asyncsafe;		/* stopped at an async safe point; own M */
+	struct rtimer *timer;	/* its sleep timer, made on first use */
+};
+
+/* A one-shot sleep/wakeup event for an M (Go's note), on kwait/kwake. */
+struct note {
+	uint32_t key;		/* 0: not signalled, 1: signalled; atomic */
+};
+
+/* A runtime lock (Go's mutex): spins briefly, then sleeps in the kernel. */
+struct mutex {
+	uint32_t key;		/* 0 unlocked, 1 locked, 2 locked with sleepers */
+};
+
+/* m->freeWait values (Go's freeMStack etc.). */
+enum {
+	freeMStack = 0,		/* M is done: free its g0 stack */
+	freeMWait = 1,		/* M is still on its g0 stack */
+};
+
+struct m {
+	struct g *g0;		/* scheduling stack; constant */
+	struct g *curg;		/* running user G; own M */
+	struct p *p;		/* attached P, or NULL; own M */
+	struct p *nextp;	/* P handed to it while parked; set by the
+				 * waker before notewakeup, read after */
+	struct p *oldp;		/* P it held before a syscall; own M */
+	int64_t id;		/* constant */
+	bool spinning;		/* looking for work; own M (and
+				 * sched.nmspinning counts it) */
+	bool blocked;		/* parked on a note; own M */
+	struct note park;	/* park/unpark; atomic */
+	struct m *alllink;	/* on allm; sched.lock to change, read
+				 * without a lock by schedtrace */
+	struct m *schedlink;	/* on sched.midle; sched.lock */
+	struct m *freelink;	/* on sched.freem; sched.lock */
+	uint32_t freeWait;	/* freeMWait until its thread left its g0
+				 * stack; cleared by the kernel (atomic) */
+	struct g *lockedg;	/* G locked to it; own M */
+	uint32_t lockedExt;	/* LockOSThread nesting; own M */
+	uint32_t lockedInt;	/* runtime-internal lockOSThread; own M */
+	int32_t locks;		/* runtime locks held: no async preemption */
+	int32_t dying;		/* throwing or exiting; own M */
+	int32_t throwing;	/* in throw; own M */
+	const char *preemptoff;	/* if set, never preempt (reason) */
+	int32_t mallocing;	/* in an allocator; own M */
+	void (*mstartfn)(void);	/* run at mstart before schedule; constant */
+	struct kthread *thread;	/* the kernel thread under it; constant */
+	uint64_t tls;		/* TLS thread pointer (FS base); constant */
+	void *tls_block;	/* its allocation; constant */
+	uint64_t syscalltick;	/* own M */
+	bool sysmon;		/* this M runs sysmon, without a P; constant */
+	/* gopark's request, read by park_m on g0; own M */
+	bool (*waitunlockf)(struct g *, void *);
+	void *waitlock;
+	uint64_t fastrand;	/* steal order seed; own M */
+};
+
+#define RUNQ_SIZE 256
+
+struct p {
+	int32_t id;		/* constant */
+	uint32_t status;	/* _P*; owner M, or CAS from _Psyscall */
+	struct p *link;		/* on sched.pidle; sched.lock */
+	uint32_t schedtick;	/* incremented on every scheduler call; owner */
+	uint32_t syscalltick;	/* incremented on every syscall; owner */
+	struct m *m;		/* back-link to its M (NULL if idle); owner */
+
+	/* The run queue: lock-free ring, see runq.c.  runqhead: atomic
+	 * (consumers CAS it), runqtail: written by the owner only,
+	 * runnext: owner CASes in, any thief CASes out. */
+	RUNQ_FIELDS
+
+	/* Free Gs (status _Gdead), owner P only. */
+	struct g *gfree;
+	int32_t gfreecnt;
+
+	/* goids handed out in batches: [goidcache, goidcacheend). owner. */
+	int64_t goidcache;
+	int64_t goidcacheend;
+
+	uint32_t sysmontick_schedtick;	/* sysmon's view; sysmon only */
+	int64_t sysmontick_when;
+	uint32_t sysmontick_syscalltick;
+	int64_t sysmontick_syscallwhen;
+
+	/* Runtime timers (time.c): the heap and its lock. */
+	struct mutex timerslock;
+	struct rtimer **timers;	/* 4-ary min-heap by when; timerslock */
+	uint32_t ntimers;	/* timerslock; read racily */
+	uint32_t timerscap;	/* timerslock */
+	int64_t timer0when;	/* earliest when, 0 if none; atomic */
+} __attribute__((aligned(64)));
+
+/* The global scheduler (Go's schedt). */
+struct schedt {
+	uint64_t goidgen;	/* atomic: next goid batch */
+	int64_t lastpoll;	/* unused without a netpoller; kept 0 */
+
+	struct mutex lock;
+
+	struct m *midle;	/* idle Ms; sched.lock */
+	int32_t nmidle;		/* sched.lock */
+	int32_t nmidlelocked;	/* locked Ms waiting for their G; sched.lock */
+	int64_t mnext;		/* Ms created, next id; sched.lock */
+	int32_t maxmcount;	/* sched.lock */
+	int32_t nmsys;		/* system Ms (sysmon) not counted as
+				 * running; sched.lock */
+	int64_t nmfreed;	/* Ms freed; sched.lock */
+
+	struct p *pidle;	/* idle Ps; sched.lock */
+	uint32_t npidle;	/* atomic (written under sched.lock) */
+	int32_t nmspinning;	/* spinning Ms; atomic */
+	uint32_t needspinning;	/* a spinning M found work without a P;
+				 * atomic */
+
+	/* Global runnable queue. sched.lock. */
+	struct g *runqhead;
+	struct g *runqtail;
+	int32_t runqsize;
+
+	/* Global cache of dead Gs. gflock. */
+	struct mutex gflock;
+	struct g *gfree_stack;	/* with stacks */
+	struct g *gfree_nostack;
+	int32_t ngfree;
+
+	struct m *freem;	/* exited Ms waiting to be freed; sched.lock */
+
+	uint32_t sysmonwait;	/* sysmon sleeping on sysmonnote; atomic */
+	struct note sysmonnote;
+
+	int32_t ngsys;		/* system goroutines; atomic */
+	int32_t ngoroutines;	/* live user + system Gs; atomic */
+
+	/*
+	 * The timer-waiting M (Go's M blocked in netpoll): at most one M
+	 * with nothing to do sleeps on twnote until the earliest timer;
+	 * a new earlier timer wakes it.  twaiting: 1 while it sleeps;
+	 * pollUntil: its deadline.  Both atomic.
+	 */
+	uint32_t twaiting;
+	int64_t pollUntil;
+	struct note twnote;
+};
+
+extern struct schedt sched;
+extern struct m m0;
+extern struct g g0;
+extern struct p **allp;		/* constant after schedinit */
+extern int32_t gomaxprocs;	/* constant after schedinit */
+extern struct m *allm;		/* sched.lock to add/remove */
+extern int32_t ncpu_rt;		/* osinit's CPU count */
+extern bool mainStarted;
+
+/* The G running on this M, from the M's TLS (%fs). */
+extern _Thread_local struct g *g_tls;
+static inline struct g *getg(void)
+{
+	return g_tls;
+}
+
+#define GOID_CACHE_BATCH 16
+#define GFREE_LOCAL_MAX 64
+#define GFREE_LOCAL_KEEP 32
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * sched/timers.h - runtime timers: a 4-ary min-heap per P (Go's time.go,
+ * without channels).
+ *
+ * A timer lives on the heap of the P that added it until it fires or is
+ * deleted; it never moves.  Any M may run a P's due timers under that P's
+ * timerslock (its own P in findrunnable, other Ps' while stealing, sysmon
+ * through an M it starts).  Callbacks run on g0 without the lock and must
+ * not block: they ready Gs (onto the running M's P).
+ */
+#ifndef RT0_TIMERS_H
+#define RT0_TIMERS_H
+
+#include "sched/runtime2.h"
+
+struct rtimer {
+	int64_t when;			/* nanotime; timerslock of pp */
+	void (*f)(void *arg);		/* constant while queued */
+	void *arg;
+	struct p *pp;			/* heap it is on, or NULL */
+	uint32_t idx;			/* position in pp's heap */
+};
+
+/* timer_add - queue @t (not queued) on the current P to fire at @when. */
+void timer_add(struct rtimer *t, int64_t when, void (*f)(void *), void *arg);
+
+/* timer_del - unqueue @t if still queued; true if it was (will not fire). */
+bool timer_del(struct rtimer *t);
+
+/*
+ * timers_check - run @pp's due timers (now == 0: read the clock only if
+ * some timer exists).  Returns true if any ran.  *next gets the earliest
+ * remaining when if it is earlier than *next (or *next is 0).  On g0 with
+ * a P (callbacks ready Gs onto it).
+ */
+bool timers_check(struct p *pp, int64_t now, int64_t *next);
+
+static inline bool timers_pending(struct p *pp)
+{
+	return __atomic_load_n(&pp->timer0when, __ATOMIC_ACQUIRE) != 0;
+}
+
+static inline int64_t timers_wakeTime(struct p *pp)
+{
+	return __atomic_load_n(&pp->timer0when, __ATOMIC_ACQUIRE);
+}
+
+/* timers_checkNoP - the earliest timer of any P, or of @pollUntil. */
+int64_t timers_checkNoP(int64_t pollUntil);
+
+/*
+ * timers_wait_until - in findrunnable, without a P: become the M that
+ * sleeps until @when (unless another does) and, when it wakes, take an
+ * idle P.  Returns true holding a P (look for work again), false if the
+ * caller should stopm().
+ */
+bool timers_wait_until(int64_t when);
+
+/* timers_wake_waiter - a timer at @when was added: make sure an M will
+ * be awake by then (Go's wakeNetPoller). */
+void timers_wake_waiter(int64_t when);
+
+/* go_sleep's engine: park the current G for @ns nanoseconds. */
+void timeSleep(int64_t ns);
+
+#endif

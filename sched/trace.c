@@ -1,0 +1,207 @@
+/*
+ * sched/trace.c - what the runtime says about itself: schedtrace (Go's
+ * GODEBUG=schedtrace=MS,scheddetail=1, word for word), and throw.
+ *
+ * schedtrace=MS prints every MS ms, from sysmon (or, until sysmon runs, a
+ * monitor kernel thread):
+ *   SCHED 1004ms: gomaxprocs=4 idleprocs=2 threads=6 spinningthreads=0
+ *   needspinning=0 idlethreads=2 runqueue=0 [0 0 0 0]
+ * (one line).  scheddetail=1 adds the same line with gcwaiting= etc., then
+ * a line per P, per M and per G, as Go's.
+ */
+#include "sched/proc.h"
+#include "sched/lock.h"
+#include "kernel/cmdline.h"
+#include "kernel/exit.h"
+#include "kernel/ksyms.h"
+#include "kernel/kthread.h"
+#include "kernel/kwait.h"
+#include "kernel/smp.h"
+#include "kernel/time.h"
+
+uint32_t debug_schedtrace;
+KPARAM_UINT(schedtrace, debug_schedtrace, 0, 3600000,
+	    "print the scheduler's state every MS milliseconds");
+bool debug_scheddetail;
+KPARAM_BOOL(scheddetail, debug_scheddetail,
+	    "with schedtrace: one line per P, M and G too");
+
+static int64_t starttime;
+
+static void print_g(struct g *gp, void *arg)
+{
+	(void)arg;
+	if (gp->goid <= 0)
+		return;
+	struct m *mp = gp->m, *lm = gp->lockedm;
+	kprintf("  G%ld: status=%u(%s) m=", gp->goid, readgstatus(gp),
+		gp->waitreason ? gp->waitreason : "");
+	if (mp)
+		kprintf("%ld", mp->id);
+	else
+		kprintf("nil");
+	if (lm)
+		kprintf(" lockedm=%ld\n", lm->id);
+	else
+		kprintf(" lockedm=nil\n");
+}
+
+static void schedtrace_body(bool detailed)
+{
+	int64_t now = (int64_t)nanotime();
+
+	if (!starttime)
+		starttime = now;
+	kprintf("SCHED %ldms: gomaxprocs=%d idleprocs=%u threads=%ld "
+		"spinningthreads=%d needspinning=%u idlethreads=%d "
+		"runqueue=%d", (now - starttime) / 1000000, gomaxprocs,
+		__atomic_load_n(&sched.npidle, __ATOMIC_RELAXED), mcount(),
+		__atomic_load_n(&sched.nmspinning, __ATOMIC_RELAXED),
+		__atomic_load_n(&sched.needspinning, __ATOMIC_RELAXED),
+		sched.nmidle, sched.runqsize);
+	if (detailed)
+		kprintf(" gcwaiting=false nmidlelocked=%d stopwait=0 "
+			"sysmonwait=%s\n", sched.nmidlelocked,
+			__atomic_load_n(&sched.sysmonwait, __ATOMIC_RELAXED)
+				? "true" : "false");
+	for (int32_t i = 0; i < gomaxprocs; i++) {
+		struct p *pp = allp[i];
+		struct m *mp = __atomic_load_n(&pp->m, __ATOMIC_RELAXED);
+		uint32_t n = runqlen(pp);
+		if (detailed) {
+			kprintf("  P%d: status=%u schedtick=%u syscalltick=%u m=",
+				i, pp->status, pp->schedtick, pp->syscalltick);
+			if (mp)
+				kprintf("%ld", mp->id);
+			else
+				kprintf("nil");
+			kprintf(" runqsize=%u gfreecnt=%d timerslen=%u\n", n,
+				pp->gfreecnt, pp->ntimers);
+		} else {
+			kprintf("%s%u%s", i == 0 ? " [" : " ", n,
+				i == gomaxprocs - 1 ? "]\n" : "");
+		}
+	}
+	if (!detailed)
+		return;
+	for (struct m *mp = __atomic_load_n(&allm, __ATOMIC_ACQUIRE); mp;
+	     mp = mp->alllink) {
+		struct p *pp = mp->p;
+		kprintf("  M%ld: p=", mp->id);
+		if (pp)
+			kprintf("%d", pp->id);
+		else
+			kprintf("nil");
+		kprintf(" curg=");
+		if (mp->curg)
+			kprintf("%ld", mp->curg->goid);
+		else
+			kprintf("nil");
+		kprintf(" mallocing=%d throwing=%d preemptoff=%s locks=%d "
+			"dying=%d spinning=%s blocked=%s lockedg=", mp->mallocing,
+			mp->throwing, mp->preemptoff ? mp->preemptoff : "",
+			mp->locks, mp->dying, mp->spinning ? "true" : "false",
+			mp->blocked ? "true" : "false");
+		if (mp->lockedg)
+			kprintf("%ld\n", mp->lockedg->goid);
+		else
+			kprintf("nil\n");
+	}
+	forEachG(print_g, NULL);
+}
+
+/**
+ * schedtrace - print the state (Go's format).  Takes sched.lock, so it
+ * needs an M (g0 or a G); the dump on a fatal error reads without it.
+ */
+void schedtrace(bool detailed)
+{
+	lock(&sched.lock);
+	schedtrace_body(detailed);
+	unlock(&sched.lock);
+}
+
+/*
+ * The schedtrace monitor: a kernel thread that is not an M, so it cannot
+ * take runtime locks; it reads the counters racily, which is what a
+ * monitor can do (Go's sysmon prints under sched.lock; rt0's sysmon does
+ * too, once it runs -- see sysmon.c).
+ */
+static void monitor(void *arg)
+{
+	(void)arg;
+	uint64_t next = nanotime();
+
+	for (;;) {
+		next += (uint64_t)debug_schedtrace * NSEC_PER_MSEC;
+		ksleep_until(next);
+		schedtrace_body(debug_scheddetail);
+	}
+}
+
+void schedtrace_start(void)
+{
+	starttime = (int64_t)nanotime();
+	if (debug_schedtrace &&
+	    !kthread_create("schedtrace", monitor, NULL, NULL, 16384, -1))
+		throw("schedtrace: cannot start the monitor thread");
+}
+
+/* The scheddetail dump on fatal errors (a kernel dump hook). */
+static void dump(void)
+{
+	if (!allp)
+		return;
+	kprintf("runtime: scheduler state:\n");
+	schedtrace_body(true);
+}
+
+void trace_init(void)
+{
+	kernel_add_dump_hook(dump);
+}
+
+static void fatal_header(void)
+{
+	struct kthread *t = kthread_current();
+	struct m *mp = t->user;
+	struct g *gp = mp ? mp->curg : NULL;
+
+	kprintf("runtime: cpu %u, M%ld, goroutine %ld%s\n", this_cpu_id(),
+		mp ? mp->id : -1, gp ? gp->goid : 0,
+		mp && getg() == mp->g0 ? " (on g0)" : "");
+	kprintf("backtrace:\n");
+	uint64_t *fp = __builtin_frame_address(0);
+	backtrace_write(console_sink, NULL, fp[1], fp[0]);
+}
+
+/**
+ * throw - a fatal runtime error: print it, the CPU/M/G, a backtrace and
+ * the scheddetail dump, and exit with EXIT_PANIC.  Never returns.
+ */
+void throw(const char *msg)
+{
+	throwf("%s", msg);
+}
+
+void throwf(const char *fmt, ...)
+{
+	va_list ap;
+	struct m *mp = kthread_current()->user;
+
+	if (mp && mp->throwing++ > 0) {
+		kprintf("runtime: throw while throwing\n");
+		kernel_exit(EXIT_PANIC);
+	}
+	if (mp)
+		mp->dying = 1;
+	kernel_stop_others();
+	kprintf("fatal error: ");
+	va_start(ap, fmt);
+	vkprintf(fmt, ap);
+	va_end(ap);
+	kprintf("\n\n");
+	fatal_header();
+	kernel_dump_hooks();
+	kernel_exit(EXIT_PANIC);
+}
