@@ -97,6 +97,14 @@ $(BUILD)/rt0run: tools/rt0run.c
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
+# Host programs run by make test: the run queue under ThreadSanitizer.
+HOST_TESTS := $(BUILD)/host/runq_stress.test
+$(BUILD)/host/runq_stress.test: tests/host/runq_stress.c tests/host/runq_host.h sched/runq.c sched/runq.h
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC $@ (ThreadSanitizer)"
+	$(Q)$(CC) -O1 -g -fsanitize=thread -DRT0_HOST -I. -Wall -Wextra -Werror \
+		tests/host/runq_stress.c sched/runq.c -o $@ -lpthread
+
 deps:
 	@sh tools/deps.sh
 
@@ -107,7 +115,7 @@ gdb: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
 	@echo "gdb $(BUILD)/rt0.elf -ex 'target remote :1234'"
 	@$(BUILD)/rt0run -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" -i -g
 
-test: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
+test: deps $(BUILD)/rt0.elf $(BUILD)/rt0run $(HOST_TESTS)
 	@sh tools/test.sh
 
 bench: deps $(BUILD)/rt0.elf $(BUILD)/rt0run

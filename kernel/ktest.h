@@ -50,6 +50,11 @@ struct ktest {
 #define KTEST_TIMEOUT(n, s) KTEST_REGISTER(n, KTEST_KERNEL, s, 0)
 #define KTEST_MANUAL_TEST(n, s) KTEST_REGISTER(n, KTEST_KERNEL, s, KT_MANUAL)
 #define KBENCH(n) KTEST_REGISTER(n, KTEST_KERNEL, 0, KT_BENCH)
+/* Runtime-level: run in goroutine 1 once the scheduler is up. */
+#define RTEST(n) KTEST_REGISTER(n, KTEST_RUNTIME, 0, 0)
+#define RTEST_TIMEOUT(n, s) KTEST_REGISTER(n, KTEST_RUNTIME, s, 0)
+#define RTEST_MANUAL(n, s) KTEST_REGISTER(n, KTEST_RUNTIME, s, KT_MANUAL)
+#define RBENCH(n) KTEST_REGISTER(n, KTEST_RUNTIME, 0, KT_BENCH)
 
 /*
  * bench_print - print "bench <name> <value> <unit>" for a figure measured

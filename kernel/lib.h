@@ -68,6 +68,20 @@ typedef void (*fmt_sink)(void *arg, const char *s, size_t n);
 void vformat(fmt_sink sink, void *arg, const char *fmt, va_list ap);
 void sinkf(fmt_sink sink, void *arg, const char *fmt, ...) __printf(3, 4);
 void console_sink(void *arg, const char *s, size_t n);	/* arg unused */
+
+/*
+ * A line buffer in front of a sink: output reaches the sink one whole
+ * line per call (so a line built from many pieces is still written
+ * atomically to the console).  linebuf_flush writes a partial last line.
+ */
+struct linebuf {
+	fmt_sink sink;
+	void *arg;
+	size_t n;
+	char buf[256];
+};
+void linebuf_put(void *lb, const char *s, size_t n);
+void linebuf_flush(struct linebuf *lb);
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
 

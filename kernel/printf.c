@@ -201,6 +201,24 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
+void linebuf_flush(struct linebuf *lb)
+{
+	if (lb->n)
+		lb->sink(lb->arg, lb->buf, lb->n);
+	lb->n = 0;
+}
+
+void linebuf_put(void *p, const char *s, size_t n)
+{
+	struct linebuf *lb = p;
+
+	for (size_t i = 0; i < n; i++) {
+		lb->buf[lb->n++] = s[i];
+		if (s[i] == '\n' || lb->n == sizeof(lb->buf))
+			linebuf_flush(lb);
+	}
+}
+
 /** sinkf - format to @sink (a console, a buffer, a report). */
 void sinkf(fmt_sink sink, void *arg, const char *fmt, ...)
 {

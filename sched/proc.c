@@ -372,10 +372,17 @@ static void resetspinning(void)
  * wakep - start a spinning M if there is an idle P and no spinning M.
  * Called after submitting work (the StoreLoad pattern above: the work is
  * published before nmspinning is read).  Any M with a P.
+ *
+ * "No idle P" is found under sched.lock (pidlegetSpinning), not by a
+ * racy look at npidle first: then needspinning is raised, and an M that
+ * is about to give up its P spins instead.  Skipping that when npidle
+ * reads 0 can strand a G behind a busy P while the last other P goes
+ * idle (seen in sched_goroutine_parallelism).  With one P there is no
+ * other M to wake or warn.
  */
 void wakep(void)
 {
-	if (__atomic_load_n(&sched.npidle, __ATOMIC_SEQ_CST) == 0 ||
+	if (gomaxprocs == 1 ||
 	    __atomic_load_n(&sched.nmspinning, __ATOMIC_SEQ_CST) != 0)
 		return;
 	int32_t zero = 0;
@@ -896,6 +903,7 @@ static void park_m(struct g *gp)
 		mp->waitlock = NULL;
 		if (!ok) {
 			casgstatus(gp, _Gwaiting, _Grunnable);
+			gp->waitreason = NULL;
 			execute(gp, true);	/* back at once */
 		}
 	}
@@ -933,6 +941,7 @@ static void ready_sys(void *arg)
 		throwf("ready: goroutine %ld is in status %u, not waiting",
 		       gp->goid, readgstatus(gp));
 	casgstatus(gp, _Gwaiting, _Grunnable);
+	gp->waitreason = NULL;
 	runqput(mp->p, gp, true);
 	wakep();
 	releasem(mp);
@@ -958,7 +967,6 @@ void goexit0(struct g *gp)
 	struct p *pp = mp->p;
 
 	casgstatus(gp, _Grunning, _Gdead);
-	__atomic_fetch_sub(&sched.ngoroutines, 1, __ATOMIC_RELAXED);
 	gp->m = NULL;
 	bool locked = gp->lockedm != NULL;
 	gp->lockedm = NULL;
@@ -970,6 +978,9 @@ void goexit0(struct g *gp)
 	if (locked && mp->lockedInt)
 		throw("exited a goroutine internally locked to the OS thread");
 	gfput(pp, gp);
+	/* Counted out only once it is on a free list: NumGoroutine going
+	 * down means the G is fully gone. */
+	__atomic_fetch_sub(&sched.ngoroutines, 1, __ATOMIC_RELEASE);
 	if (locked) {
 		/*
 		 * The G may have left its M's thread in an unusual state:
@@ -1200,6 +1211,11 @@ void procresize(int32_t nprocs)
 			throw("procresize: out of memory");
 		pp->id = i;
 		pp->status = _Pidle;
+		/* The timer heap's first page now, not at the first sleep. */
+		pp->timers = page_alloc(1);
+		pp->timerscap = PAGE_SZ / sizeof(struct rtimer *);
+		if (!pp->timers)
+			throw("procresize: out of memory");
 		allp[i] = pp;
 	}
 	gomaxprocs = nprocs;

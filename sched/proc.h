@@ -22,6 +22,7 @@ void mstart(void) __noreturn;
 void throw(const char *msg) __noreturn;
 void throwf(const char *fmt, ...) __printf(1, 2) __noreturn;
 void schedtrace(bool detailed);
+void schedtrace_to(bool detailed, fmt_sink sink, void *arg);
 extern uint32_t debug_schedtrace;	/* schedtrace=MS (0: off) */
 extern bool debug_scheddetail;
 void schedtrace_start(void);

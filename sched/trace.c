@@ -28,31 +28,39 @@ KPARAM_BOOL(scheddetail, debug_scheddetail,
 
 static int64_t starttime;
 
+struct out {
+	struct linebuf lb;	/* whole lines to the real sink */
+};
+
+#define OUT(...) sinkf(linebuf_put, &o->lb, __VA_ARGS__)
+
 static void print_g(struct g *gp, void *arg)
 {
-	(void)arg;
+	struct out *o = arg;
+
 	if (gp->goid <= 0)
 		return;
 	struct m *mp = gp->m, *lm = gp->lockedm;
-	kprintf("  G%ld: status=%u(%s) m=", gp->goid, readgstatus(gp),
+	OUT("  G%ld: status=%u(%s) m=", gp->goid, readgstatus(gp),
 		gp->waitreason ? gp->waitreason : "");
 	if (mp)
-		kprintf("%ld", mp->id);
+		OUT("%ld", mp->id);
 	else
-		kprintf("nil");
+		OUT("nil");
 	if (lm)
-		kprintf(" lockedm=%ld\n", lm->id);
+		OUT(" lockedm=%ld\n", lm->id);
 	else
-		kprintf(" lockedm=nil\n");
+		OUT(" lockedm=nil\n");
 }
 
-static void schedtrace_body(bool detailed)
+static void schedtrace_body(bool detailed, fmt_sink sink, void *arg)
 {
+	struct out out = { .lb = { .sink = sink, .arg = arg } }, *o = &out;
 	int64_t now = (int64_t)nanotime();
 
 	if (!starttime)
 		starttime = now;
-	kprintf("SCHED %ldms: gomaxprocs=%d idleprocs=%u threads=%ld "
+	OUT("SCHED %ldms: gomaxprocs=%d idleprocs=%u threads=%ld "
 		"spinningthreads=%d needspinning=%u idlethreads=%d "
 		"runqueue=%d", (now - starttime) / 1000000, gomaxprocs,
 		__atomic_load_n(&sched.npidle, __ATOMIC_RELAXED), mcount(),
@@ -60,7 +68,7 @@ static void schedtrace_body(bool detailed)
 		__atomic_load_n(&sched.needspinning, __ATOMIC_RELAXED),
 		sched.nmidle, sched.runqsize);
 	if (detailed)
-		kprintf(" gcwaiting=false nmidlelocked=%d stopwait=0 "
+		OUT(" gcwaiting=false nmidlelocked=%d stopwait=0 "
 			"sysmonwait=%s\n", sched.nmidlelocked,
 			__atomic_load_n(&sched.sysmonwait, __ATOMIC_RELAXED)
 				? "true" : "false");
@@ -69,45 +77,48 @@ static void schedtrace_body(bool detailed)
 		struct m *mp = __atomic_load_n(&pp->m, __ATOMIC_RELAXED);
 		uint32_t n = runqlen(pp);
 		if (detailed) {
-			kprintf("  P%d: status=%u schedtick=%u syscalltick=%u m=",
+			OUT("  P%d: status=%u schedtick=%u syscalltick=%u m=",
 				i, pp->status, pp->schedtick, pp->syscalltick);
 			if (mp)
-				kprintf("%ld", mp->id);
+				OUT("%ld", mp->id);
 			else
-				kprintf("nil");
-			kprintf(" runqsize=%u gfreecnt=%d timerslen=%u\n", n,
+				OUT("nil");
+			OUT(" runqsize=%u gfreecnt=%d timerslen=%u\n", n,
 				pp->gfreecnt, pp->ntimers);
 		} else {
-			kprintf("%s%u%s", i == 0 ? " [" : " ", n,
+			OUT("%s%u%s", i == 0 ? " [" : " ", n,
 				i == gomaxprocs - 1 ? "]\n" : "");
 		}
 	}
-	if (!detailed)
+	if (!detailed) {
+		linebuf_flush(&o->lb);
 		return;
+	}
 	for (struct m *mp = __atomic_load_n(&allm, __ATOMIC_ACQUIRE); mp;
 	     mp = mp->alllink) {
 		struct p *pp = mp->p;
-		kprintf("  M%ld: p=", mp->id);
+		OUT("  M%ld: p=", mp->id);
 		if (pp)
-			kprintf("%d", pp->id);
+			OUT("%d", pp->id);
 		else
-			kprintf("nil");
-		kprintf(" curg=");
+			OUT("nil");
+		OUT(" curg=");
 		if (mp->curg)
-			kprintf("%ld", mp->curg->goid);
+			OUT("%ld", mp->curg->goid);
 		else
-			kprintf("nil");
-		kprintf(" mallocing=%d throwing=%d preemptoff=%s locks=%d "
+			OUT("nil");
+		OUT(" mallocing=%d throwing=%d preemptoff=%s locks=%d "
 			"dying=%d spinning=%s blocked=%s lockedg=", mp->mallocing,
 			mp->throwing, mp->preemptoff ? mp->preemptoff : "",
 			mp->locks, mp->dying, mp->spinning ? "true" : "false",
 			mp->blocked ? "true" : "false");
 		if (mp->lockedg)
-			kprintf("%ld\n", mp->lockedg->goid);
+			OUT("%ld\n", mp->lockedg->goid);
 		else
-			kprintf("nil\n");
+			OUT("nil\n");
 	}
-	forEachG(print_g, NULL);
+	forEachG(print_g, o);
+	linebuf_flush(&o->lb);
 }
 
 /**
@@ -116,8 +127,13 @@ static void schedtrace_body(bool detailed)
  */
 void schedtrace(bool detailed)
 {
+	schedtrace_to(detailed, console_sink, NULL);
+}
+
+void schedtrace_to(bool detailed, fmt_sink sink, void *arg)
+{
 	lock(&sched.lock);
-	schedtrace_body(detailed);
+	schedtrace_body(detailed, sink, arg);
 	unlock(&sched.lock);
 }
 
@@ -135,7 +151,7 @@ static void monitor(void *arg)
 	for (;;) {
 		next += (uint64_t)debug_schedtrace * NSEC_PER_MSEC;
 		ksleep_until(next);
-		schedtrace_body(debug_scheddetail);
+		schedtrace_body(debug_scheddetail, console_sink, NULL);
 	}
 }
 
@@ -153,7 +169,7 @@ static void dump(void)
 	if (!allp)
 		return;
 	kprintf("runtime: scheduler state:\n");
-	schedtrace_body(true);
+	schedtrace_body(true, console_sink, NULL);
 }
 
 void trace_init(void)

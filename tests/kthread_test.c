@@ -122,18 +122,32 @@ KTEST_TIMEOUT(kthread_ring_of_1000, 300)
 
 /* ---- fairness ---- */
 
+/*
+ * A CPU-bound thread that measures how long it actually ran: the sum of
+ * the short steps between its clock reads (a step over 500 us means it was
+ * off the CPU).  Run time, not loop counts, is what the scheduler hands
+ * out: loop counts also depend on how the host runs each vCPU.
+ */
 struct hog {
 	uint64_t end;
-	uint64_t work;
-};
+	uint64_t work;			/* ns of CPU time it got */
+} __attribute__((aligned(64)));
 
 static void hog(void *p)
 {
 	struct hog *h = p;
+	uint64_t last = nanotime();
 
-	while (nanotime() < h->end)
-		for (int i = 0; i < 1000; i++)
-			WRITE_ONCE(h->work, h->work + 1);
+	for (;;) {
+		uint64_t now = nanotime();
+		if (now >= h->end)
+			break;
+		if (now - last < 500000)
+			h->work += now - last;
+		last = now;
+		for (volatile int i = 0; i < 100; i++)
+			;
+	}
 }
 
 KTEST_TIMEOUT(kthread_n_plus_one_hogs_all_progress, 60)
@@ -157,14 +171,15 @@ KTEST_TIMEOUT(kthread_n_plus_one_hogs_all_progress, 60)
 		total += h[i].work;
 	for (uint32_t i = 0; i < ncpu; i++)
 		preempt -= cpus[i].stat.preemptions;
-	/* Fair share is total/n; each must reach a third of it. */
+	/* Fair share is total/n of the CPU time handed out; each must get
+	 * a third of it. */
 	for (uint32_t i = 0; i < n; i++)
-		kprintf("# hog %u: %lu%% of its fair share\n", i,
-			h[i].work * n * 100 / total);
+		kprintf("# hog %u: ran %lu ms, %lu%% of its fair share\n", i,
+			h[i].work / MS, h[i].work * n * 100 / total);
 	for (uint32_t i = 0; i < n; i++) {
 		KT_ASSERTF(h[i].work * n * 3 >= total,
-			   "hog %u did %lu of %lu (fair share %lu)", i,
-			   h[i].work, total, total / n);
+			   "hog %u ran %lu ms of %lu ms (fair share %lu ms)", i,
+			   h[i].work / MS, total / MS, total / n / MS);
 	}
 	KT_CMP(-(int64_t)preempt, >, 0);	/* the tick did slice them */
 }

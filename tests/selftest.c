@@ -9,6 +9,7 @@
 #include "kernel/cpu.h"
 #include "kernel/smp.h"
 #include "arch/x86_64/x86.h"
+#include "sched/proc.h"
 
 KTEST_MANUAL_TEST(selftest_must_fail, 0)
 {
@@ -29,6 +30,18 @@ static __attribute__((noinline)) void deref(volatile uint64_t *p)
 KTEST_MANUAL_TEST(selftest_unexpected_fault, 0)
 {
 	deref(NULL);
+}
+
+/* A runtime error: an illegal G status change must throw. */
+RTEST_MANUAL(selftest_throw, 0)
+{
+	casgstatus(getg(), _Grunning, _Gidle);
+}
+
+/* The runtime-internal lockOSThread, unlocked without a lock: throws. */
+RTEST_MANUAL(selftest_bad_unlock, 0)
+{
+	unlockOSThread();
 }
 
 /* Every CPU prints lines at once; the host checks none is torn. */
