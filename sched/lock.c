@@ -22,21 +22,14 @@ static void procyield(int n)
 		cpu_relax();
 }
 
-void lock(struct mutex *l)
+/* Contended: v is what the exchange in lock() found (LOCKED or SLEEPING). */
+void lock_slow(struct mutex *l, uint32_t v)
 {
-	struct g *gp = getg();
-
-	gp->m->locks++;
-	if (gp->m->locks < 0)
-		throw("runtime lock count overflow");
-	uint32_t v = __atomic_exchange_n(&l->key, MUTEX_LOCKED,
-					 __ATOMIC_ACQUIRE);
-	if (v == MUTEX_UNLOCKED)
-		return;
-	/* v is LOCKED or SLEEPING; whatever we put back must keep saying
-	 * SLEEPING if it was, so an unlock wakes the sleeper. */
+	/* Whatever we put back must keep saying SLEEPING if it was, so an
+	 * unlock wakes the sleeper. */
 	uint32_t wait = v;
 	int spin = ncpu_rt > 1 ? ACTIVE_SPIN : 0;
+
 	for (;;) {
 		for (int i = 0; i < spin; i++) {
 			while (__atomic_load_n(&l->key, __ATOMIC_RELAXED) ==
@@ -58,18 +51,11 @@ void lock(struct mutex *l)
 	}
 }
 
-void unlock(struct mutex *l)
+void unlock_slow(struct mutex *l, uint32_t v)
 {
-	uint32_t v = __atomic_exchange_n(&l->key, MUTEX_UNLOCKED,
-					 __ATOMIC_RELEASE);
 	if (v == MUTEX_UNLOCKED)
 		throw("unlock of unlocked lock");
-	if (v == MUTEX_SLEEPING)
-		kwake(&l->key, 1);
-	struct m *mp = getg()->m;
-	mp->locks--;
-	if (mp->locks < 0)
-		throw("runtime lock count went negative");
+	kwake(&l->key, 1);	/* v == MUTEX_SLEEPING */
 }
 
 bool lock_held(struct mutex *l)

@@ -12,8 +12,26 @@
 
 #include "sched/runtime2.h"
 
-void lock(struct mutex *l);
-void unlock(struct mutex *l);
+void lock_slow(struct mutex *l, uint32_t v);
+void unlock_slow(struct mutex *l, uint32_t v);
+
+/* lock - take @l; m->locks counts it.  Any M. */
+static inline void lock(struct mutex *l)
+{
+	getg()->m->locks++;
+	uint32_t v = __atomic_exchange_n(&l->key, 1, __ATOMIC_ACQUIRE);
+	if (unlikely(v != 0))
+		lock_slow(l, v);
+}
+
+/* unlock - release @l, waking a sleeper if one may wait.  Any M. */
+static inline void unlock(struct mutex *l)
+{
+	uint32_t v = __atomic_exchange_n(&l->key, 0, __ATOMIC_RELEASE);
+	if (unlikely(v != 1))
+		unlock_slow(l, v);
+	getg()->m->locks--;
+}
 bool lock_held(struct mutex *l);	/* held by someone (checks only) */
 
 void noteclear(struct note *n);

@@ -78,42 +78,19 @@ static uint64_t idlepMask[MAX_PROCS / 64];	/* bit per idle P; atomic */
 
 /* ---- G status ---- */
 
-static const bool gtrans[10][10] = {
-	[_Gidle][_Gdead] = true,
-	[_Gdead][_Grunnable] = true,
-	[_Grunnable][_Grunning] = true,
-	[_Grunning][_Grunnable] = true,		/* Gosched, preemption */
-	[_Grunning][_Gwaiting] = true,		/* park */
-	[_Grunning][_Gsyscall] = true,
-	[_Grunning][_Gdead] = true,		/* exit */
-	[_Grunning][_Gpreempted] = true,	/* async preemption */
-	[_Gsyscall][_Grunning] = true,
-	[_Gsyscall][_Grunnable] = true,		/* exitsyscall without a P */
-	[_Gwaiting][_Grunnable] = true,		/* ready */
-	[_Gpreempted][_Grunnable] = true,
-};
-
 uint32_t readgstatus(struct g *gp)
 {
 	return __atomic_load_n(&gp->atomicstatus, __ATOMIC_ACQUIRE);
 }
 
-/**
- * casgstatus - move @gp from @oldval to @newval, the only way a G's status
- * changes.  Throws on a transition the table above does not allow or if
- * the G is not in @oldval.  Any M.
- */
-void casgstatus(struct g *gp, uint32_t oldval, uint32_t newval)
+void casgstatus_fail(struct g *gp, uint32_t oldval, uint32_t newval,
+		     uint32_t cur)
 {
-	if (oldval >= 10 || newval >= 10 || !gtrans[oldval][newval])
+	if (oldval >= 10 || newval >= 10 || !(gtrans_mask[oldval] >> newval & 1))
 		throwf("casgstatus: bad transition %u -> %u (goroutine %ld)",
 		       oldval, newval, gp->goid);
-	uint32_t cur = oldval;
-	if (!__atomic_compare_exchange_n(&gp->atomicstatus, &cur, newval,
-					 false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE))
-		throwf("casgstatus: goroutine %ld is in %u, not %u (-> %u)",
-		       gp->goid, cur, oldval, newval);
+	throwf("casgstatus: goroutine %ld is in %u, not %u (-> %u)",
+	       gp->goid, cur, oldval, newval);
 }
 
 /* ---- M pinning (Go's acquirem: no preemption while it matters) ---- */

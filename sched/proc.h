@@ -30,7 +30,49 @@ void trace_init(void);
 
 /* proc.c */
 uint32_t readgstatus(struct g *gp);
-void casgstatus(struct g *gp, uint32_t oldval, uint32_t newval);
+
+/*
+ * The legal G status transitions: bit n of gtrans_mask[old] allows
+ * old -> n.  Everything else is a runtime bug.
+ */
+#define GT(s) (1u << (s))
+static const uint16_t gtrans_mask[10] = {
+	[_Gidle] = GT(_Gdead),
+	[_Gdead] = GT(_Grunnable),
+	[_Grunnable] = GT(_Grunning),
+	[_Grunning] = GT(_Grunnable) |	/* Gosched, preemption */
+		      GT(_Gwaiting) |	/* park */
+		      GT(_Gsyscall) |
+		      GT(_Gdead) |	/* exit */
+		      GT(_Gpreempted),	/* async preemption */
+	[_Gsyscall] = GT(_Grunning) |	/* exitsyscall with a P */
+		      GT(_Grunnable),	/* exitsyscall without one */
+	[_Gwaiting] = GT(_Grunnable),	/* ready */
+	[_Gpreempted] = GT(_Grunnable),
+};
+#undef GT
+
+void casgstatus_fail(struct g *gp, uint32_t oldval, uint32_t newval,
+		     uint32_t cur) __noreturn;
+
+/**
+ * casgstatus - move @gp from @oldval to @newval: the only way a G's status
+ * changes.  Throws on a transition gtrans_mask does not allow or if the G
+ * is not in @oldval.  Any M.  (Inline: with constant arguments the table
+ * check folds away and only the CAS remains.)
+ */
+static inline void casgstatus(struct g *gp, uint32_t oldval, uint32_t newval)
+{
+	uint32_t cur = oldval;
+
+	if (unlikely(oldval >= 10 || newval >= 10 ||
+		     !(gtrans_mask[oldval] >> newval & 1)) ||
+	    unlikely(!__atomic_compare_exchange_n(&gp->atomicstatus, &cur,
+						  newval, false,
+						  __ATOMIC_ACQ_REL,
+						  __ATOMIC_ACQUIRE)))
+		casgstatus_fail(gp, oldval, newval, cur);
+}
 void newproc(void (*fn)(void *), void *arg);
 void schedule(void) __noreturn;
 void execute(struct g *gp, bool inheritTime) __noreturn;

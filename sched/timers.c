@@ -134,7 +134,7 @@ bool timer_del(struct rtimer *t)
 	return queued;
 }
 
-bool timers_check(struct p *pp, int64_t now, int64_t *next)
+bool timers_check_slow(struct p *pp, int64_t now, int64_t *next)
 {
 	int64_t first = timers_wakeTime(pp);
 	bool ran = false;

@@ -33,11 +33,17 @@ bool timer_del(struct rtimer *t);
  * remaining when if it is earlier than *next (or *next is 0).  On g0 with
  * a P (callbacks ready Gs onto it).
  */
-bool timers_check(struct p *pp, int64_t now, int64_t *next);
+bool timers_check_slow(struct p *pp, int64_t now, int64_t *next);
 
 static inline bool timers_pending(struct p *pp)
 {
 	return __atomic_load_n(&pp->timer0when, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* The scheduler calls this on every round: an empty heap costs a load. */
+static inline bool timers_check(struct p *pp, int64_t now, int64_t *next)
+{
+	return timers_pending(pp) && timers_check_slow(pp, now, next);
 }
 
 static inline int64_t timers_wakeTime(struct p *pp)

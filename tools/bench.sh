@@ -15,22 +15,31 @@ out=$B/bench
 mkdir -p $out
 SMP=${SMP:-2}
 
-echo "== instructions per operation (-icount shift=0,sleep=off, $SMP CPUs)"
+echo "== instructions per operation (-icount shift=0,sleep=off, $SMP CPUs, 1 P)"
 $R -a tcg,thread=single -x "-icount shift=0,sleep=off" -m microvm -s $SMP \
-	-c "bench=* benchunit=instr/op" -t 900 > $out/icount.log 2>&1
-echo "== host cycles per operation (multi-threaded TCG, $SMP CPUs)"
-$R -m microvm -s $SMP -c "bench=* benchunit=cycles/op" -t 900 \
+	-c "bench=bench_* maxprocs=1 benchunit=instr/op" -t 900 > $out/icount.log 2>&1
+echo "== host cycles per operation and ratios (multi-threaded TCG, $SMP CPUs)"
+$R -m microvm -s $SMP -c "bench=bench_* maxprocs=1 benchunit=cycles/op" -t 900 \
 	> $out/mttcg.log 2>&1
+$R -m microvm -s $SMP -c "bench=ratio_*" -t 900 >> $out/mttcg.log 2>&1
+$R -m microvm -s $SMP -c "bench=ratio_spawn* maxprocs=1" -t 900 >> $out/mttcg.log 2>&1
+t1=$(sed -n 's/^bench spawn-throughput-1p \([0-9]*\).*/\1/p' $out/mttcg.log)
+t2=$(sed -n 's/^bench spawn-throughput-2p \([0-9]*\).*/\1/p' $out/mttcg.log)
+if [ -n "$t1" ] && [ -n "$t2" ]; then
+	awk -v a="$t2" -v b="$t1" 'BEGIN { printf "bench spawn-scaling-2v1 %.2f ratio\n", a / b }' >> $out/mttcg.log
+fi
 
-grep -h '^bench ' $out/icount.log $out/mttcg.log > $out/bench.txt
+grep -h '^bench ' $out/icount.log $out/mttcg.log | grep -v 'spawn-throughput' > $out/bench.txt
 grep -h '^# bench .* failed' $out/icount.log $out/mttcg.log
 
 # name -> "Go figure | goal" (from the issues; empty if none)
 ref() {
 	case "$1" in
-	spawn-chain) echo "Go 1.19: 1564 | goal <= 150" ;;
-	gosched) echo "Go 1.19: 519 | goal <= 60" ;;
-	park-ready) echo "goal <= 200" ;;
+	spawn-chain) echo "Go 1.19: 1564 instr/op | goal <= 150" ;;
+	gosched) echo "Go 1.19: 519 instr/op | goal <= 60" ;;
+	park-ready) echo "goal <= 200 instr/op" ;;
+	wake-vs-ipi) echo "ready->running on an idle CPU / bare IPI" ;;
+	spawn-scaling-2v1) echo "spawn throughput, 2 Ps / 1 P" ;;
 	*) echo "" ;;
 	esac
 }
