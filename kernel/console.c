@@ -15,6 +15,7 @@
 #include "console.h"
 #include "cpu.h"
 #include "time.h"
+#include "kwait.h"
 #include "../arch/x86_64/uart.h"
 #include "../arch/x86_64/x86.h"
 
@@ -96,4 +97,26 @@ void kprintf(const char *fmt, ...)
 int console_getc(void)
 {
 	return uart_getc();
+}
+
+/**
+ * console_read - up to @n bytes typed on the console; blocks the calling
+ * thread until at least one arrives or @deadline (nanotime; 0: none)
+ * passes.  The UART is polled every millisecond (its interrupt line is not
+ * routed: no I/O APIC driver).  Thread context.  Returns the count (0 on
+ * timeout).
+ */
+int console_read(char *buf, int n, uint64_t deadline)
+{
+	int got = 0;
+
+	for (;;) {
+		int c;
+		while (got < n && (c = uart_getc()) >= 0)
+			buf[got++] = (char)c;
+		if (got || (deadline && nanotime() >= deadline))
+			return got;
+		uint64_t next = nanotime() + NSEC_PER_MSEC;
+		ksleep_until(deadline && deadline < next ? deadline : next);
+	}
 }

@@ -9,5 +9,6 @@ extern int32_t panic_cpu;	/* id of the CPU in panic(), or -1 */
 
 void console_write(const char *s, size_t n);
 int console_getc(void);
+int console_read(char *buf, int n, uint64_t deadline);
 
 #endif

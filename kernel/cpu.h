@@ -37,6 +37,8 @@ struct cpu {
 
 	/* Tick, written by this CPU's timer interrupt only. */
 	uint64_t ticks;
+	uint64_t next_tick;		/* TSC of the next tick; this CPU */
+	uint64_t armed;			/* TSC the LAPIC timer fires at; this CPU */
 	uint64_t tlb_gen;		/* guards this TLB has seen; this CPU */
 
 	/* Kernel-thread scheduling: see kernel/kthread.c. */

@@ -506,16 +506,16 @@ static void deliver_signal(struct trapframe *tf)
 		signal_handler(tf);
 }
 
-/* kthread_tick - from the tick: timers, then time slicing. */
-void kthread_tick(struct trapframe *tf)
+/* kthread_tick - from the timer interrupt: time slicing, then signals. */
+void kthread_tick(struct trapframe *tf, bool is_tick)
 {
 	struct cpu *c = this_cpu();
 	struct kthread *t = c->cur;
 
-	ktimer_run();
 	if (t == c->idle_thread)
 		return;
-	if (READ_ONCE(c->nr_queued) && rdtsc() - t->slice_start >= slice_tsc)
+	if (is_tick && READ_ONCE(c->nr_queued) &&
+	    rdtsc() - t->slice_start >= slice_tsc)
 		c->need_resched = 1;
 	if (c->need_resched && t->preempt_count == 0) {
 		c->need_resched = 0;

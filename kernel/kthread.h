@@ -100,7 +100,7 @@ void kthread_init_boot(void);
 void kthread_init(void);
 
 /* kthread_tick - the tick's thread work: timers, time slicing, signals. */
-void kthread_tick(struct trapframe *tf);
+void kthread_tick(struct trapframe *tf, bool is_tick);
 
 /* kthread_dump - list every thread and its state (fatal reports). */
 void kthread_dump(void);

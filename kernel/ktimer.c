@@ -33,6 +33,7 @@ void ktimer_arm(struct ktimer *t, uint64_t deadline, void (*fn)(struct ktimer *)
 	*pp = t;
 	t->cpu = c;
 	spin_unlock(&c->timer_lock);
+	timer_program_if_earlier(deadline);
 }
 
 static void unlink(struct cpu *c, struct ktimer *t)

@@ -1,9 +1,9 @@
 /*
  * kernel/ktimer.h - per-CPU kernel timers, run from the tick.
  *
- * A timer is armed on the CPU that arms it and fires from that CPU's tick
- * once nanotime() >= deadline: never early, late by at most one tick plus
- * interrupt latency.  The callback runs in interrupt context (interrupts
+ * A timer is armed on the CPU that arms it and fires from that CPU's timer
+ * interrupt once nanotime() >= deadline: never early, late by interrupt
+ * latency (the LAPIC timer is armed for the earliest deadline).  The callback runs in interrupt context (interrupts
  * off) and must not block.  The timer's memory belongs to the caller, who
  * must cancel it (or see it fire) before reusing it.
  */

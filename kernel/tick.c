@@ -1,16 +1,19 @@
 /*
  * kernel/tick.c - what every CPU does on every tick, in order: catch up
- * with guard pages made elsewhere, the test watchdog, expired kernel
- * timers, time slicing, signals.
+ * with guard pages made elsewhere, the test watchdog, time slicing,
+ * signals.  (Expired kernel timers run on every timer interrupt, tick or
+ * not: see time.c.)
  */
 #include "tick.h"
 #include "ktest.h"
 #include "kthread.h"
 #include "vm.h"
 
-void tick(struct trapframe *tf)
+void tick(struct trapframe *tf, bool is_tick)
 {
-	vm_tlb_sync();
-	ktest_watchdog();
-	kthread_tick(tf);
+	if (is_tick) {
+		vm_tlb_sync();
+		ktest_watchdog();
+	}
+	kthread_tick(tf, is_tick);
 }

@@ -2,9 +2,15 @@
 #ifndef RT0_TICK_H
 #define RT0_TICK_H
 
+#include <stdbool.h>
+
 struct trapframe;
 
-/* tick - called by the V_TIMER handler after EOI, interrupts disabled. */
-void tick(struct trapframe *tf);
+/*
+ * tick - called by the V_TIMER handler after EOI, expired kernel timers
+ * and re-arming, interrupts disabled.  @is_tick: this interrupt is the
+ * periodic tick (not only a timer deadline).
+ */
+void tick(struct trapframe *tf, bool is_tick);
 
 #endif

@@ -5,13 +5,17 @@
  * at a constant rate, the same on every vCPU (under -icount it counts guest
  * instructions).  Its rate is measured against PIT channel 0 (polling; no
  * port 0x61, which microvm lacks); the LAPIC timer's rate is then measured
- * against the TSC.  Each CPU's LAPIC timer fires V_TIMER tick_hz times a
- * second; tick_handler() is where the kernel's periodic work starts.
+ * against the TSC.  Each CPU's LAPIC timer runs one-shot, armed for the
+ * earlier of its next tick (tick_hz a second) and its earliest kernel
+ * timer, so timers fire within microseconds of their deadline while the
+ * tick still paces time slicing and the watchdog.  tick_handler() is
+ * where the kernel's periodic work starts.
  */
 #include "time.h"
 #include "cpu.h"
 #include "cmdline.h"
 #include "tick.h"
+#include "ktimer.h"
 #include "../arch/x86_64/lapic.h"
 #include "../arch/x86_64/pit.h"
 #include "../arch/x86_64/trap.h"
@@ -99,19 +103,62 @@ void time_init(void)
 		panic("time: LAPIC timer rate %lu Hz is implausible", lapic_hz);
 }
 
+static uint64_t tick_tsc;	/* TSC ticks per tick; constant */
+
+/**
+ * timer_program - arm this CPU's LAPIC timer (one-shot) for the earlier
+ * of its next tick and its earliest kernel timer.  Interrupts disabled.
+ */
+void timer_program(void)
+{
+	struct cpu *c = this_cpu();
+	uint64_t when = c->next_tick;
+	uint64_t kt = ktimer_next();
+
+	if (kt) {
+		uint64_t t = ns_to_tsc(kt);
+		if (t < when)
+			when = t;
+	}
+	uint64_t now = rdtsc();
+	uint64_t count = when > now ? (when - now) * lapic_hz / tsc_hz + 1 : 1;
+	if (count > 0xffffffffu)
+		count = 0xffffffffu;
+	c->armed = when;
+	lapic_timer_oneshot(V_TIMER, (uint32_t)count);
+}
+
+/* timer_program_if_earlier - a kernel timer at @ns was armed here. */
+void timer_program_if_earlier(uint64_t ns)
+{
+	if (ns_to_tsc(ns) < this_cpu()->armed)
+		timer_program();
+}
+
 static void tick_handler(struct trapframe *tf)
 {
 	struct cpu *c = this_cpu();
+	uint64_t now = rdtsc();
+	bool is_tick = now >= c->next_tick;
 
-	c->ticks++;
+	if (is_tick) {
+		c->ticks++;
+		/* Missed ticks merge, as a periodic LAPIC timer's would. */
+		while (c->next_tick <= now)
+			c->next_tick += tick_tsc;
+	}
 	lapic_eoi();
-	tick(tf);
+	ktimer_run();
+	timer_program();
+	tick(tf, is_tick);
 }
 
 void tick_start_cpu(void)
 {
-	uint64_t count = lapic_hz / tick_hz;
+	struct cpu *c = this_cpu();
 
+	tick_tsc = tsc_hz / tick_hz;
 	trap_set_handler(V_TIMER, tick_handler);
-	lapic_timer_periodic(V_TIMER, count ? (uint32_t)count : 1);
+	c->next_tick = rdtsc() + tick_tsc;
+	timer_program();
 }

@@ -16,6 +16,12 @@ void time_init(void);
 /* tick_start_cpu - start this CPU's periodic tick.  Interrupts disabled. */
 void tick_start_cpu(void);
 
+/* timer_program - re-arm this CPU's LAPIC timer for its next event;
+ * timer_program_if_earlier - only if @ns comes before what is armed.
+ * Interrupts disabled. */
+void timer_program(void);
+void timer_program_if_earlier(uint64_t ns);
+
 /* nanotime - nanoseconds since the machine started (TSC based, monotonic,
  * consistent across CPUs).  Any context. */
 uint64_t nanotime(void);

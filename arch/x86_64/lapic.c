@@ -90,6 +90,14 @@ void lapic_timer_periodic(uint8_t vector, uint32_t count)
 	wr(REG_TIMER_INIT, count);
 }
 
+/* Fire @vector once, after @count ticks of the divided clock. */
+void lapic_timer_oneshot(uint8_t vector, uint32_t count)
+{
+	wr(REG_TIMER_DIV, 0x3);
+	wr(REG_LVT_TIMER, vector);
+	wr(REG_TIMER_INIT, count);
+}
+
 /* A masked one-shot count, for calibration: it counts but never fires. */
 void lapic_timer_oneshot_masked(uint32_t count)
 {
