@@ -13,7 +13,7 @@
 BUILD   := build
 CC      := gcc
 SMP     ?= 4
-CMDLINE ?=
+CMDLINE ?= schedtrace=500
 MACHINE ?= microvm
 
 COMMON_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin \

@@ -46,6 +46,24 @@ void go_sleep(int64_t ns);
 void go_lock_os_thread(void);
 void go_unlock_os_thread(void);
 
+/*
+ * Blocking kernel calls.  They block only the calling goroutine's M: its
+ * P goes on running other goroutines (Go's system calls).
+ * go_syscall_sleep - sleep in the kernel for ns nanoseconds.
+ * go_read_console - read up to n bytes typed on the console, waiting until
+ *	at least one arrives or timeout_ns passes (<0: no limit); returns
+ *	how many (0 on timeout).
+ */
+void go_syscall_sleep(int64_t ns);
+int go_read_console(char *buf, int n, int64_t timeout_ns);
+
+/* Scheduler figures, as schedtrace prints them. */
+struct go_sched_stats {
+	int gomaxprocs, idleprocs, threads, spinningthreads, idlethreads;
+	int runqueue;
+};
+void go_sched_stats(struct go_sched_stats *st);
+
 /* Formatted output to the console (whole calls never interleave). */
 void go_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -8,6 +8,7 @@
 #include "include/rt0.h"
 #include "sched/proc.h"
 #include "sched/timers.h"
+#include "sched/lock.h"
 #include "kernel/kthread.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
@@ -84,6 +85,18 @@ void go_printf(const char *fmt, ...)
 	va_start(ap, fmt);
 	vkprintf(fmt, ap);
 	va_end(ap);
+}
+
+void go_sched_stats(struct go_sched_stats *st)
+{
+	lock(&sched.lock);
+	st->gomaxprocs = gomaxprocs;
+	st->idleprocs = (int)sched.npidle;
+	st->threads = (int)mcount();
+	st->spinningthreads = sched.nmspinning;
+	st->idlethreads = sched.nmidle;
+	st->runqueue = sched.runqsize;
+	unlock(&sched.lock);
 }
 
 go_g *go_self(void)

@@ -986,7 +986,7 @@ void mcall_on_g0(void)
 /* ---- Ms ---- */
 
 /* Free the g0 stacks of exited Ms whose threads left them (allocm). */
-static void freem_reap(void)
+void freem_reap(void)
 {
 	if (!__atomic_load_n(&sched.freem, __ATOMIC_ACQUIRE))
 		return;
@@ -1008,9 +1008,7 @@ static void freem_reap(void)
 	for (struct m *mp = done, *next; mp; mp = next) {
 		next = mp->freelink;
 		stackfree(&mp->g0->stack);
-		kfree(mp->g0);
-		tls_free(mp);
-		kfree(mp);
+		page_free(mp, 1);	/* m, g0 and TLS share one page */
 	}
 }
 
@@ -1031,13 +1029,19 @@ static struct m *allocm(void (*fn)(void), int64_t id)
 	struct m *mp0 = acquirem();
 
 	freem_reap();
-	struct m *mp = kmalloc(sizeof(struct m));
+	/* One page: struct m, then its g0, then its TLS block. */
+	uint64_t g0off = ALIGN_UP(sizeof(struct m), 64);
+	uint64_t tlsoff = ALIGN_UP(g0off + sizeof(struct g), 64);
+	if (tlsoff + tls_size() > PAGE_SZ)
+		throw("allocm: M, g0 and TLS do not fit in a page");
+	struct m *mp = page_alloc_zeroed(1);
 	if (!mp)
 		throw("allocm: out of memory");
 	mp->mstartfn = fn;
-	mp->g0 = malg(G0_STACK_SIZE);
-	if (!mp->g0 || !tls_setup(mp))
-		throw("allocm: out of memory for g0 stack or TLS");
+	mp->g0 = (struct g *)((uint8_t *)mp + g0off);
+	if (!stackalloc(&mp->g0->stack, G0_STACK_SIZE))
+		throw("allocm: out of memory for a g0 stack");
+	tls_setup(mp, (uint8_t *)mp + tlsoff);
 	mp->g0->m = mp;
 	mp->g0->goid = -1;
 	__atomic_store_n(&mp->g0->atomicstatus, _Grunning, __ATOMIC_RELAXED);
@@ -1112,6 +1116,8 @@ static void mexit(struct m *mp)
 	unlock(&sched.lock);
 
 	handoffp(releasep());
+	/* Taking sched.lock after releasep and before the thread exits is
+	 * what lets preemptone use an M it read from pp->m under the lock. */
 	lock(&sched.lock);
 	sched.nmfreed++;
 	checkdead();

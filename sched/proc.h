@@ -10,6 +10,11 @@
 #define MAX_PROCS 256
 #define G_STACK_SIZE (16 * 1024)	/* goroutine stacks (fixed size) */
 #define G0_STACK_SIZE (32 * 1024)	/* an M's scheduling stack */
+/*
+ * What an M costs, in pages: one for struct m, its g0 and its TLS block;
+ * the g0 stack and its guard page; the kernel thread's struct.
+ */
+#define M_PAGES (1 + G0_STACK_SIZE / 4096 + 1 + 1)
 
 /* asm_amd64.S */
 void gogo(struct gobuf *buf) __noreturn;
@@ -25,7 +30,6 @@ void schedtrace(bool detailed);
 void schedtrace_to(bool detailed, fmt_sink sink, void *arg);
 extern uint32_t debug_schedtrace;	/* schedtrace=MS (0: off) */
 extern bool debug_scheddetail;
-void schedtrace_start(void);
 void trace_init(void);
 
 /* proc.c */
@@ -112,6 +116,16 @@ void unlockOSThread(void);
 void stoplockedm(void);
 void startlockedm(struct g *gp);
 
+/* syscall.c */
+void entersyscall(void);
+void entersyscallblock(void);
+void exitsyscall(void);
+
+/* sysmon.c, preempt.c */
+void sysmon_start(void);
+bool preemptone(struct p *pp);
+void preempt_init(void);
+
 /* stack.c */
 bool stackalloc(struct stack *s, uint64_t size);
 void stackfree(struct stack *s);
@@ -121,11 +135,13 @@ void stack_init(void);
 /* rt0.c */
 void rt0_go(void) __noreturn;
 void mstart_thread(void *arg);
-bool tls_setup(struct m *mp);
-void tls_free(struct m *mp);
+uint64_t tls_size(void);
+void tls_setup(struct m *mp, void *block);
 
 /* Test hooks (Go's export_test.go): drive internals on bare structs. */
 struct g *gfget(struct p *pp);
 void gfput(struct p *pp, struct g *gp);
+void freem_reap(void);		/* what allocm does first */
+extern uint64_t npreempt;	/* asynchronous preemptions (preempt.c) */
 
 #endif

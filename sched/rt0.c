@@ -35,7 +35,7 @@ extern const struct rt0_app _apps_start[], _apps_end[];
 static uint32_t maxprocs;
 KPARAM_UINT(maxprocs, maxprocs, 1, MAX_PROCS,
 	    "number of Ps (GOMAXPROCS); default: the CPU count");
-static char app_name[32] = "spread";
+static char app_name[32] = "lockosthread";
 KPARAM_STR(app, app_name, "the program to run as goroutine 1 (see help=1)");
 
 static const char *cmdline;	/* args(): the kernel command line */
@@ -46,27 +46,21 @@ static uint64_t tls_block_size(void)
 	return ALIGN_UP((uint64_t)_tls_memsz, 16);
 }
 
-/* Allocate and fill mp's TLS block; mp->tls is its thread pointer. */
-bool tls_setup(struct m *mp)
+/* Bytes tls_setup needs: the TLS image, then the thread pointer's word. */
+uint64_t tls_size(void)
 {
-	uint64_t size = tls_block_size();
-	uint8_t *block = kmalloc(size + 16);
-
-	if ((uint64_t)_tls_align > 16)
-		throw("TLS alignment above 16 bytes is not supported");
-	if (!block)
-		return false;
-	memcpy(block, _tdata_start, _tdata_end - _tdata_start);
-	mp->tls_block = block;
-	mp->tls = (uint64_t)block + size;
-	*(uint64_t *)mp->tls = mp->tls;		/* %fs:0 = the TP itself */
-	return true;
+	return tls_block_size() + 16;
 }
 
-void tls_free(struct m *mp)
+/* Fill the TLS block at @block (tls_size() bytes, zeroed, 16-aligned). */
+void tls_setup(struct m *mp, void *block)
 {
-	kfree(mp->tls_block);
-	mp->tls_block = NULL;
+	if ((uint64_t)_tls_align > 16)
+		throw("TLS alignment above 16 bytes is not supported");
+	memcpy(block, _tdata_start, _tdata_end - _tdata_start);
+	mp->tls_block = block;
+	mp->tls = (uint64_t)block + tls_block_size();
+	*(uint64_t *)mp->tls = mp->tls;		/* %fs:0 = the TP itself */
 }
 
 /* rt0_go's check, on the M's own thread with FS loaded. */
@@ -124,6 +118,7 @@ static void schedinit(void)
 	mcommoninit(&m0, -1);
 	stack_init();
 	trace_init();
+	preempt_init();
 	int32_t procs = maxprocs ? (int32_t)maxprocs : ncpu_rt;
 	procresize(procs);
 	app = find_app(app_name);
@@ -141,7 +136,7 @@ static void runtime_main(void *arg)
 {
 	(void)arg;
 	mainStarted = true;
-	schedtrace_start();
+	sysmon_start();
 	if (ktest_selected() || kbench_selected()) {
 		ktest_run_level(KTEST_RUNTIME);
 		ktest_finish();
@@ -167,8 +162,10 @@ void rt0_go(void)
 	m0.g0 = &g0;
 	m0.thread = t;
 	t->user = &m0;
-	if (!tls_setup(&m0))
+	void *tls = kmalloc(tls_size());
+	if (!tls)
 		panic("rt0_go: no memory for m0's TLS");
+	tls_setup(&m0, tls);
 	kthread_set_fsbase(m0.tls);
 	tls_check(&m0);
 	g_tls = &g0;

@@ -132,7 +132,8 @@ enum {
 
 struct m {
 	struct g *g0;		/* scheduling stack; constant */
-	struct g *curg;		/* running user G; own M */
+	struct g *curg;		/* running user G; own M (sysmon reads it
+				 * under sched.lock: preemptone) */
 	struct p *p;		/* attached P, or NULL; own M */
 	struct p *nextp;	/* P handed to it while parked; set by the
 				 * waker before notewakeup, read after */
@@ -151,7 +152,8 @@ struct m {
 	struct g *lockedg;	/* G locked to it; own M */
 	uint32_t lockedExt;	/* LockOSThread nesting; own M */
 	uint32_t lockedInt;	/* runtime-internal lockOSThread; own M */
-	int32_t locks;		/* runtime locks held: no async preemption */
+	int32_t locks;		/* runtime locks held: no async preemption;
+				 * own M */
 	int32_t dying;		/* throwing or exiting; own M */
 	int32_t throwing;	/* in throw; own M */
 	const char *preemptoff;	/* if set, never preempt (reason) */

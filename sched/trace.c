@@ -2,8 +2,7 @@
  * sched/trace.c - what the runtime says about itself: schedtrace (Go's
  * GODEBUG=schedtrace=MS,scheddetail=1, word for word), and throw.
  *
- * schedtrace=MS prints every MS ms, from sysmon (or, until sysmon runs, a
- * monitor kernel thread):
+ * schedtrace=MS prints every MS ms, from sysmon:
  *   SCHED 1004ms: gomaxprocs=4 idleprocs=2 threads=6 spinningthreads=0
  *   needspinning=0 idlethreads=2 runqueue=0 [0 0 0 0]
  * (one line).  scheddetail=1 adds the same line with gcwaiting= etc., then
@@ -26,7 +25,7 @@ bool debug_scheddetail;
 KPARAM_BOOL(scheddetail, debug_scheddetail,
 	    "with schedtrace: one line per P, M and G too");
 
-static int64_t starttime;
+static int64_t starttime;	/* the first trace's time (Go's starttime) */
 
 struct out {
 	struct linebuf lb;	/* whole lines to the real sink */
@@ -135,32 +134,6 @@ void schedtrace_to(bool detailed, fmt_sink sink, void *arg)
 	lock(&sched.lock);
 	schedtrace_body(detailed, sink, arg);
 	unlock(&sched.lock);
-}
-
-/*
- * The schedtrace monitor: a kernel thread that is not an M, so it cannot
- * take runtime locks; it reads the counters racily, which is what a
- * monitor can do (Go's sysmon prints under sched.lock; rt0's sysmon does
- * too, once it runs -- see sysmon.c).
- */
-static void monitor(void *arg)
-{
-	(void)arg;
-	uint64_t next = nanotime();
-
-	for (;;) {
-		next += (uint64_t)debug_schedtrace * NSEC_PER_MSEC;
-		ksleep_until(next);
-		schedtrace_body(debug_scheddetail, console_sink, NULL);
-	}
-}
-
-void schedtrace_start(void)
-{
-	starttime = (int64_t)nanotime();
-	if (debug_schedtrace &&
-	    !kthread_create("schedtrace", monitor, NULL, NULL, 16384, -1))
-		throw("schedtrace: cannot start the monitor thread");
 }
 
 /* The scheddetail dump on fatal errors (a kernel dump hook). */

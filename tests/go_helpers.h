@@ -70,4 +70,100 @@ static inline void gwait_wait(struct gwait *w)
 	go_park(gwait_unlock, w, "test wait");
 }
 
+/*
+ * grow_idle_ms - make sure at least n Ms exist beside the busy ones: n
+ * goroutines lock their threads and nap at once (each needs its own M),
+ * then unlock, leaving their Ms idle.  Tests that count Ms or memory use
+ * it so the runtime need not start a new M in the middle.
+ */
+static inline void grow_nap(void *a)
+{
+	go_lock_os_thread();
+	go_sleep(5000000);
+	go_unlock_os_thread();
+	gwait_done(a);
+}
+
+static inline void grow_idle_ms(int n)
+{
+	static struct gwait wg;
+
+	wg = (struct gwait){ 0 };
+	gwait_add(&wg, n);
+	for (int i = 0; i < n; i++)
+		go_spawn(grow_nap, &wg);
+	gwait_wait(&wg);
+}
+
+/*
+ * grow_free_gs - make n goroutines exist at once, then let them exit: the
+ * dead-G caches (per P and global) fill, so later spawns need not
+ * allocate.
+ */
+static inline void grow_gnap(void *a)
+{
+	go_sleep(5000000);
+	gwait_done(a);
+}
+
+static inline void grow_free_gs(int n)
+{
+	static struct gwait wg;
+
+	wg = (struct gwait){ 0 };
+	gwait_add(&wg, n);
+	for (int i = 0; i < n; i++)
+		go_spawn(grow_gnap, &wg);
+	gwait_wait(&wg);
+}
+
+/*
+ * A semaphore that hands its token straight to a waiter (like an
+ * unbuffered channel's send): release readies the oldest waiter, which
+ * then owns the token; nobody can barge in between.
+ */
+#define GSEM_WAITERS 16
+struct gsem {
+	uint32_t lock;
+	int32_t count;				/* lock */
+	go_g *q[GSEM_WAITERS];			/* FIFO of waiters; lock */
+	uint32_t head, n;			/* lock */
+};
+
+static inline bool gsem_unlock(go_g *self, void *arg)
+{
+	(void)self;
+	gspin_unlock(&((struct gsem *)arg)->lock);
+	return true;
+}
+
+static inline void gsem_acquire(struct gsem *s)
+{
+	gspin_lock(&s->lock);
+	if (s->count > 0) {
+		s->count--;
+		gspin_unlock(&s->lock);
+		return;
+	}
+	s->q[(s->head + s->n++) % GSEM_WAITERS] = go_self();
+	go_park(gsem_unlock, s, "semacquire");	/* woken owning the token */
+}
+
+static inline void gsem_release(struct gsem *s)
+{
+	go_g *w = 0;
+
+	gspin_lock(&s->lock);
+	if (s->n) {
+		w = s->q[s->head];
+		s->head = (s->head + 1) % GSEM_WAITERS;
+		s->n--;
+	} else {
+		s->count++;
+	}
+	gspin_unlock(&s->lock);
+	if (w)
+		go_ready(w);
+}
+
 #endif

@@ -55,21 +55,6 @@ static void quiesce(void)
 		go_sleep(MS);
 }
 
-/* Locked sleepers need an M each: this grows the pool of idle Ms. */
-static void locked_nap(void *a)
-{
-	go_lock_os_thread();
-	go_sleep(5 * MS);
-	go_unlock_os_thread();
-	gwait_done(a);
-}
-
-static void nap(void *a)
-{
-	go_sleep(5 * MS);
-	gwait_done(a);
-}
-
 /*
  * The warm-up grows every pool this workload draws on, as a long-running
  * program's would be:
@@ -88,18 +73,10 @@ static void nap(void *a)
 RTEST_TIMEOUT(sched_million_spawn_exit_cycles_leak_nothing, 600)
 {
 	static struct chain c;
-	static struct gwait naps;
 
 	run_chain(&c, 1000000);
-	naps = (struct gwait){ 0 };
-	gwait_add(&naps, 100 * gomaxprocs);
-	for (int i = 0; i < 100 * gomaxprocs; i++)
-		go_spawn(nap, &naps);
-	gwait_wait(&naps);
-	gwait_add(&naps, 2 * gomaxprocs + 2);
-	for (int i = 0; i < 2 * gomaxprocs + 2; i++)
-		go_spawn(locked_nap, &naps);
-	gwait_wait(&naps);
+	grow_free_gs(100 * gomaxprocs);
+	grow_idle_ms(2 * gomaxprocs + 2);
 	quiesce();
 	uint64_t pages = mem_free_pages();
 	uint32_t gs = allglen;

@@ -137,6 +137,21 @@ found=$?
 check "spread with schedtrace=100: $lines SCHED lines in Go's format, every P took part" \
 	$([ $rc = 0 ] && [ $found = 0 ] && [ "$lines" -ge 5 ] && [ "$bad" = 0 ] && echo 0 || echo 1) "status $rc, $bad bad lines"
 
+# The image's main job, as make run boots it: the LockOSThread experiment.
+guest lockexp microvm 4 "schedtrace=500"
+rc=$?
+lines=$(grep -c '^SCHED ' "$L/lockexp.log")
+set -- $(sed -n 's/^lockosthread: run 1 (unlocked): baseline \([0-9]*\) threads, peak \([0-9]*\), final threads=\([0-9]*\) idlethreads=\([0-9]*\).*/\1 \2 \3 \4/p' "$L/lockexp.log") x x x x
+b1=$1 p1=$2 t1=$3 i1=$4
+set -- $(sed -n 's/^lockosthread: run 2 (locked): *baseline \([0-9]*\) threads, peak \([0-9]*\), final threads=\([0-9]*\) idlethreads=\([0-9]*\).*/\1 \2 \3 \4/p' "$L/lockexp.log") x x x x
+b2=$1 p2=$2 t2=$3 i2=$4
+ok=1
+[ $rc = 0 ] && [ "$lines" -ge 18 ] && [ "$t1" != x ] && [ "$t2" != x ] &&
+	[ $p1 -ge $((b1 + 100)) ] && [ $t1 -ge $((b1 + 100)) ] && [ $i1 -ge 100 ] &&
+	[ $t2 -le $((b1 + 4)) ] && [ $i2 -le 6 ] && ok=0
+check "make run's experiment: $lines SCHED lines; unlocked Ms kept (threads=$t1 idlethreads=$i1), locked Ms torn down (threads=$t2 idlethreads=$i2)" \
+	$ok "status $rc, see $L/lockexp.log"
+
 log=$L/microvm-smp8.log
 total=$(grep -c '^# console-line' "$log")
 good=$(grep -cE '^# console-line cpu=([0-9][0-9]) seq=[0-9][0-9] abcdefghijklmnopqrstuvwxyz0123456789 end=[0-9][0-9]$' "$log")

@@ -1,0 +1,136 @@
+/*
+ * tests/timer_test.c - runtime timers: never early, in deadline order,
+ * ten thousand sleepers all wake; an idle M sleeps until the next timer.
+ */
+#include "kernel/ktest.h"
+#include "kernel/cpu.h"
+#include "sched/proc.h"
+#include "sched/timers.h"
+#include "tests/go_helpers.h"
+
+#define MS 1000000l
+
+/* White-box: timers on one P's heap fire in deadline order. */
+struct tlog {
+	int order[200];
+	int n;
+	int64_t when[200];
+	int64_t fired[200];
+};
+
+static struct tlog tl;
+
+static void log_fire(void *arg)
+{
+	int i = (int)(uint64_t)arg;
+
+	tl.fired[i] = go_nanotime();
+	tl.order[tl.n++] = i;		/* one P runs its heap in order */
+}
+
+RTEST(timers_fire_in_deadline_order_never_early)
+{
+	static struct rtimer t[200];
+	uint64_t x = 12345;
+
+	memset(&tl, 0, sizeof(tl));
+	struct m *mp = acquirem();	/* stay on this P while adding */
+	int64_t now = go_nanotime();
+	for (int i = 0; i < 200; i++) {
+		x = x * 6364136223846793005ull + 1;
+		tl.when[i] = now + 2 * MS + (int64_t)(x >> 33) % (40 * MS);
+		t[i] = (struct rtimer){ 0 };
+		timer_add(&t[i], tl.when[i], log_fire, (void *)(uint64_t)i);
+	}
+	releasem(mp);
+	for (int64_t end = now + 5000 * MS; tl.n < 200 && go_nanotime() < end;)
+		go_sleep(MS);
+	KT_EQ(tl.n, 200);
+	for (int k = 0; k < 200; k++) {
+		int i = tl.order[k];
+		KT_ASSERTF(tl.fired[i] >= tl.when[i], "timer %d fired %ld ns early",
+			   i, tl.when[i] - tl.fired[i]);
+		if (k)
+			KT_ASSERTF(tl.when[tl.order[k - 1]] <= tl.when[i],
+				   "timer %d (at +%ld us) fired before %d (+%ld us)",
+				   tl.order[k - 1], (tl.when[tl.order[k - 1]] - now) / 1000,
+				   i, (tl.when[i] - now) / 1000);
+	}
+	/* A deleted timer never fires. */
+	static struct rtimer gone;
+	gone = (struct rtimer){ 0 };
+	tl.n = 0;
+	mp = acquirem();
+	timer_add(&gone, go_nanotime() + 2 * MS, log_fire, (void *)0);
+	KT_ASSERT(timer_del(&gone));
+	releasem(mp);
+	go_sleep(10 * MS);
+	KT_EQ(tl.n, 0);
+	KT_ASSERT(!timer_del(&gone));
+}
+
+#define SLEEPERS 10000
+struct sleepers {
+	int64_t asked[SLEEPERS];
+	int64_t slept[SLEEPERS];
+	struct gwait wg;
+};
+
+static struct sleepers *sl;
+
+static void sleeper(void *arg)
+{
+	int i = (int)(uint64_t)arg;
+	int64_t t0 = go_nanotime();
+
+	go_sleep(sl->asked[i]);
+	sl->slept[i] = go_nanotime() - t0;
+	gwait_done(&sl->wg);
+}
+
+RTEST_TIMEOUT(timers_10000_sleepers_all_wake, 300)
+{
+	static struct sleepers s;
+	int64_t worst = 0;
+
+	memset(&s, 0, sizeof(s));
+	sl = &s;
+	gwait_add(&s.wg, SLEEPERS);
+	for (int i = 0; i < SLEEPERS; i++) {
+		s.asked[i] = MS + (i * 7919) % (100 * MS);
+		go_spawn(sleeper, (void *)(uint64_t)i);
+	}
+	gwait_wait(&s.wg);
+	for (int i = 0; i < SLEEPERS; i++) {
+		KT_ASSERTF(s.slept[i] >= s.asked[i], "sleeper %d woke %ld ns early",
+			   i, s.asked[i] - s.slept[i]);
+		int64_t late = s.slept[i] - s.asked[i];
+		worst = late > worst ? late : worst;
+	}
+	kprintf("# %d sleepers, worst lateness %ld us\n", SLEEPERS, worst / 1000);
+}
+
+/*
+ * An idle program waits for its next timer in the kernel: the M that
+ * waits sleeps (kwait with a deadline), every CPU halts.  White-box: the
+ * kernel's idle time over the sleep.
+ */
+RTEST(timers_idle_m_sleeps_until_next_timer)
+{
+	uint64_t idle0 = 0, idle1 = 0;
+
+	go_sleep(5 * MS);		/* settle */
+	for (uint32_t i = 0; i < ncpu; i++)
+		idle0 += cpus[i].stat.idle_ns;
+	int64_t t0 = go_nanotime();
+	go_sleep(100 * MS);
+	int64_t slept = go_nanotime() - t0;
+	for (uint32_t i = 0; i < ncpu; i++)
+		idle1 += cpus[i].stat.idle_ns;
+	uint64_t pct = (idle1 - idle0) * 100 / ((uint64_t)slept * ncpu);
+	kprintf("# slept %ld ms; the CPUs were halted %lu%% of it\n",
+		slept / MS, pct);
+	KT_CMP(slept, >=, 100 * MS);
+	KT_CMP(slept, <, 2000 * MS);
+	KT_CMP(pct, >=, 50);		/* nobody busy-waited for the timer */
+}
