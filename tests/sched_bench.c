@@ -83,24 +83,57 @@ RBENCH(bench_gosched)
 
 /* ---- park/ready ping-pong (one P: strict alternation) ---- */
 
+/*
+ * A side's state: RUNNING, PARKED (its G is parked and needs a ready), or
+ * BALL (the ball arrived before it parked: it must not park).  The
+ * protocol does not assume the other side is already parked: sysmon may
+ * preempt a side between its ready and its park (a ready/park chain shares
+ * one time slice, so after 10 ms it is asked to stop).
+ */
+enum { RUNNING, PARKED, BALL };
+
 struct pingpong {
 	go_g *g[2];
+	uint32_t state[2];
 	uint32_t n;
 	uint64_t t0, t1;
 	struct gwait wg;
 };
 
+static bool pp_park(go_g *self, void *arg)
+{
+	uint32_t running = RUNNING;
+
+	(void)self;
+	return __atomic_compare_exchange_n((uint32_t *)arg, &running, PARKED,
+					   false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_ACQUIRE);
+}
+
+static void pp_wait(struct pingpong *pp, int me)
+{
+	go_park(pp_park, &pp->state[me], "ping-pong");
+	__atomic_store_n(&pp->state[me], RUNNING, __ATOMIC_RELAXED);
+}
+
+static void pp_give(struct pingpong *pp, int other)
+{
+	if (__atomic_exchange_n(&pp->state[other], BALL, __ATOMIC_ACQ_REL) ==
+	    PARKED)
+		go_ready(pp->g[other]);
+}
+
 static void pp_side(struct pingpong *pp, int me)
 {
-	pp->g[me] = go_self();
+	pp->g[me] = go_self();		/* before the other can need it */
 	if (me == 1)
-		go_park(NULL, NULL, "ping-pong");	/* wait for the first ball */
+		pp_wait(pp, me);		/* wait for the first ball */
 	for (uint32_t i = 0; i < pp->n; i++) {
-		go_ready(pp->g[1 - me]);	/* the other is parked */
-		go_park(NULL, NULL, "ping-pong");
+		pp_give(pp, 1 - me);
+		pp_wait(pp, me);
 	}
 	if (me == 0)
-		go_ready(pp->g[1]);
+		pp_give(pp, 1);
 	else
 		pp->t1 = rdtsc();
 	gwait_done(&pp->wg);
