@@ -1,6 +1,7 @@
 /*
- * sched/asm_amd64.S - switching goroutines: gogo, mcall, systemstack, the
- * save routine, goexit, and the start of every M (mstart).
+ * sched/asm_amd64.S - switching goroutines: gogo, mcall (and
+ * mcall_noresume), systemstack, the save routine, goexit, and the start
+ * of every M (mstart).
  *
  * The current G lives in the M's TLS: g_tls@tpoff(%fs).  Offsets come from
  * asmoffsets.h (checked against offsetof).  Every routine runs with
@@ -128,6 +129,28 @@ gosave_systemstack_switch:
 	movq %rcx, G_SCHED_BP(%rax)
 	movq %rax, G_SCHED_G(%rax)
 	ret
+
+/*
+ * void mcall_noresume(void (*fn)(struct g *)) - mcall for a G that will
+ * never run again from here (goexit1: the G is dying).	[rdi = fn]
+ * Like mcall but saves nothing: no callee-saved registers, no resume
+ * point (g->sched keeps whatever it held).  Does not return.
+ */
+	.globl mcall_noresume
+mcall_noresume:
+	movq %fs:g_tls@tpoff, %rax	/* rax = g */
+	movq G_M(%rax), %rcx
+	movq M_G0(%rcx), %rcx		/* rcx = g0 */
+	cmpq %rcx, %rax
+	je 1f
+	movq %rcx, %fs:g_tls@tpoff
+	movq G_SCHED_SP(%rcx), %rsp
+	xorl %ebp, %ebp
+	movq %rdi, %r11
+	movq %rax, %rdi
+	call *%r11
+	call mcall_returned		/* throws */
+1:	call mcall_on_g0		/* throws */
 
 /*
  * goexit - the return address of every G's function (newproc puts

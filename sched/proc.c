@@ -345,6 +345,13 @@ static void resetspinning(void)
 	wakep();
 }
 
+/* wakep's first test, which newproc makes before going to g0. */
+static inline bool wakep_wanted(void)
+{
+	return gomaxprocs > 1 &&
+	       __atomic_load_n(&sched.nmspinning, __ATOMIC_SEQ_CST) == 0;
+}
+
 /**
  * wakep - start a spinning M if there is an idle P and no spinning M.
  * Called after submitting work (the StoreLoad pattern above: the work is
@@ -359,8 +366,7 @@ static void resetspinning(void)
  */
 void wakep(void)
 {
-	if (gomaxprocs == 1 ||
-	    __atomic_load_n(&sched.nmspinning, __ATOMIC_SEQ_CST) != 0)
+	if (!wakep_wanted())
 		return;
 	int32_t zero = 0;
 	if (!__atomic_compare_exchange_n(&sched.nmspinning, &zero, 1, false,
@@ -485,16 +491,10 @@ void handoffp(struct p *pp)
 
 /* ---- free Gs and goids ---- */
 
-void gfput(struct p *pp, struct g *gp)
+/* gfput's slow path: move the excess down to GFREE_LOCAL_KEEP, to the
+ * global list.  Out of line so that gfput's frame stays small. */
+static __attribute__((noinline)) void gfput_spill(struct p *pp)
 {
-	if (readgstatus(gp) != _Gdead)
-		throw("gfput: bad status (not Gdead)");
-	gp->schedlink = pp->gfree;
-	pp->gfree = gp;
-	pp->gfreecnt++;
-	if (pp->gfreecnt < GFREE_LOCAL_MAX)
-		return;
-	/* Move the excess down to GFREE_LOCAL_KEEP, to the global list. */
 	struct g *head = NULL, *tail = NULL;
 	int32_t n = 0;
 	while (pp->gfreecnt >= GFREE_LOCAL_KEEP) {
@@ -512,6 +512,16 @@ void gfput(struct p *pp, struct g *gp)
 	sched.gfree_stack = head;
 	sched.ngfree += n;
 	unlock(&sched.gflock);
+}
+
+void gfput(struct p *pp, struct g *gp)
+{
+	if (readgstatus(gp) != _Gdead)
+		throw("gfput: bad status (not Gdead)");
+	gp->schedlink = pp->gfree;
+	pp->gfree = gp;
+	if (++pp->gfreecnt >= GFREE_LOCAL_MAX)
+		gfput_spill(pp);
 }
 
 struct g *gfget(struct p *pp)
@@ -589,6 +599,12 @@ static struct g *newproc1(void (*fn)(void *), void *arg, uint64_t callerpc)
 	return newg;
 }
 
+static void wakep_sys(void *unused)
+{
+	(void)unused;
+	wakep();
+}
+
 struct newproc_args {
 	void (*fn)(void *);
 	void *arg;
@@ -601,13 +617,14 @@ static void newproc_sys(void *p)
 	struct g *newg = newproc1(a->fn, a->arg, a->pc);
 
 	runqput(getg()->m->p, newg, true);
-	if (mainStarted)
+	if (mainStarted && wakep_wanted())
 		wakep();
 }
 
 /**
  * newproc - start a goroutine running fn(arg).  It goes into the caller's
- * P's runnext; an idle P gets a spinning M.  On a G or g0 with a P.
+ * P's runnext; an idle P gets a spinning M.  On a G or g0 with a P; runs
+ * on the system stack, as Go's does.
  */
 void newproc(void (*fn)(void *), void *arg)
 {
@@ -639,7 +656,6 @@ void execute(struct g *gp, bool inheritTime)
 	mp->curg = gp;
 	gp->m = mp;
 	casgstatus(gp, _Grunnable, _Grunning);
-	gp->waitsince = 0;
 	gp->preempt = 0;
 	if (!inheritTime)
 		mp->p->schedtick++;
@@ -700,7 +716,7 @@ static struct p *checkRunqsNoP(void)
  * findrunnable - a G to run, blocking (the M parks) until there is one.
  * On g0 with a P; returns with a P (maybe another one).
  */
-static struct g *findrunnable(bool *inheritTime)
+static __attribute__((noinline)) struct g *findrunnable(bool *inheritTime)
 {
 	struct m *mp = getg()->m;
 	struct g *gp;
@@ -833,7 +849,15 @@ top:;
 	if (mp->spinning && !runqempty(pp))
 		throw("schedule: spinning with local work");
 	bool inheritTime = false;
-	struct g *gp = findrunnable(&inheritTime);
+	struct g *gp = NULL;
+	/* The common case, findrunnable's first steps without its frame:
+	 * no timers, no turn for the global queue, a local G. */
+	if (!mp->spinning && !timers_pending(pp) &&
+	    (pp->schedtick % 61 != 0 ||
+	     !__atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED)))
+		gp = runqget(pp, &inheritTime);
+	if (!gp)
+		gp = findrunnable(&inheritTime);
 	/* We will run a G: if we were spinning, maybe start another. */
 	if (mp->spinning)
 		resetspinning();
@@ -856,7 +880,7 @@ static void gosched_m(struct g *gp)
 	lock(&sched.lock);
 	globrunqput(gp);
 	unlock(&sched.lock);
-	if (mainStarted)
+	if (mainStarted && wakep_wanted())
 		wakep();
 	schedule();
 }
@@ -904,14 +928,19 @@ void gopark(bool (*unlockf)(struct g *, void *), void *lockp,
 	mp->waitlock = lockp;
 	mp->waitunlockf = unlockf;
 	gp->waitreason = reason;
-	gp->waitsince = (int64_t)nanotime();
 	releasem(mp);
 	mcall(park_m);
 }
 
-static void ready_sys(void *arg)
+/**
+ * goready - make parked @gp runnable, next on this P.  On an M with a P,
+ * on a G or g0.  Unlike Go's, it stays on the caller's stack (nothing
+ * here is deep, and runtime code is never preempted asynchronously),
+ * which saves the ~30 instructions of a systemstack round trip; only
+ * starting an M, which may create a kernel thread, goes to g0.
+ */
+void goready(struct g *gp)
 {
-	struct g *gp = arg;
 	struct m *mp = acquirem();
 
 	if (readgstatus(gp) != _Gwaiting)
@@ -920,20 +949,15 @@ static void ready_sys(void *arg)
 	casgstatus(gp, _Gwaiting, _Grunnable);
 	gp->waitreason = NULL;
 	runqput(mp->p, gp, true);
-	wakep();
 	releasem(mp);
-}
-
-/** goready - make parked @gp runnable, next on this P.  On an M with a P. */
-void goready(struct g *gp)
-{
-	systemstack(ready_sys, gp);
+	if (wakep_wanted())
+		systemstack(wakep_sys, NULL);
 }
 
 /* Called from goexit (asm) when a G's function returns, or by Goexit. */
 void goexit1(void)
 {
-	mcall(goexit0);
+	mcall_noresume(goexit0);
 	__builtin_unreachable();
 }
 

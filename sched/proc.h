@@ -19,6 +19,7 @@
 /* asm_amd64.S */
 void gogo(struct gobuf *buf) __noreturn;
 void mcall(void (*fn)(struct g *));
+void mcall_noresume(void (*fn)(struct g *)) __noreturn;	/* goexit1 */
 void systemstack(void (*fn)(void *), void *arg);
 void goexit(void);
 void mstart(void) __noreturn;
@@ -65,7 +66,7 @@ void casgstatus_fail(struct g *gp, uint32_t oldval, uint32_t newval,
  * is not in @oldval.  Any M.  (Inline: with constant arguments the table
  * check folds away and only the CAS remains.)
  */
-static inline void casgstatus(struct g *gp, uint32_t oldval, uint32_t newval)
+static inline __attribute__((always_inline)) void casgstatus(struct g *gp, uint32_t oldval, uint32_t newval)
 {
 	uint32_t cur = oldval;
 

@@ -35,7 +35,9 @@ static bool cas_g(struct g **p, struct g *old, struct g *new)
 
 /* Move half the (full) ring plus gp to the global queue.  Owner only.
  * False if a thief got in first (the ring is no longer full). */
-static bool runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t)
+/* Out of line: its batch array would give runqput a large frame. */
+static __attribute__((noinline)) bool runqputslow(struct p *pp, struct g *gp,
+						  uint32_t h, uint32_t t)
 {
 	struct g *batch[RUNQ_LEN / 2 + 1];
 	uint32_t n = (t - h) / 2;
@@ -54,15 +56,9 @@ static bool runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t)
 	return true;
 }
 
-void runqput(struct p *pp, struct g *gp, bool next)
+/* Put @gp at the tail of the ring (or half the ring and gp globally). */
+static __attribute__((noinline)) void runqput_tail(struct p *pp, struct g *gp)
 {
-	if (next) {
-		struct g *old = __atomic_exchange_n(&pp->runnext, gp,
-						    __ATOMIC_ACQ_REL);
-		if (!old)
-			return;
-		gp = old;	/* kick the old runnext to the tail */
-	}
 	for (;;) {
 		uint32_t h = LOAD_ACQ(&pp->runqhead);	/* vs consumers */
 		uint32_t t = pp->runqtail;
@@ -75,6 +71,17 @@ void runqput(struct p *pp, struct g *gp, bool next)
 			return;
 		/* A thief made room: the put above now succeeds. */
 	}
+}
+
+void runqput(struct p *pp, struct g *gp, bool next)
+{
+	if (next) {
+		gp = __atomic_exchange_n(&pp->runnext, gp, __ATOMIC_ACQ_REL);
+		if (!gp)
+			return;
+		/* kick the old runnext to the tail */
+	}
+	runqput_tail(pp, gp);
 }
 
 struct g *runqget(struct p *pp, bool *inheritTime)

@@ -108,7 +108,6 @@ struct g {
 	uint64_t gopc;		/* who created it; constant while alive */
 	struct g *alllink;	/* allgs list; allglock */
 	void *param;		/* passed by the readier; see go_ready */
-	int64_t waitsince;	/* nanotime when it started waiting */
 	uint32_t sig;		/* for tests (Go's proc_test uses it) */
 	bool asyncsafe;		/* stopped at an async safe point; own M */
 	struct rtimer *timer;	/* its sleep timer, made on first use */
