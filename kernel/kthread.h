@@ -120,7 +120,10 @@ void kthread_idle_loop(void) __noreturn;
  * @size bytes the kernel allocates with a guard page below and frees after
  * exit.  @cpu: -1 for any CPU (placed on a CPU with little work), or a CPU
  * id to pin it to.  Returns the thread (already runnable) or NULL if out of
- * memory.  Any thread context.
+ * memory.  The thread may run, exit and be freed before this returns: the
+ * pointer is only good while the caller knows the thread lives, and
+ * neither it nor @arg's memory may be touched afterwards unless the
+ * thread's lifetime says so.  Any thread context.
  */
 struct kthread *kthread_create(const char *name, kthread_fn fn, void *arg,
 			       void *stack, size_t size, int cpu);

@@ -10,6 +10,7 @@
 #include "mem.h"
 #include "bootinfo.h"
 #include "spinlock.h"
+#include "vm.h"
 
 extern char _kernel_start[], _kernel_end[];
 
@@ -146,6 +147,12 @@ void page_free(void *p, uint64_t n)
 
 	BUG_ON((uint64_t)p & (PAGE_SZ - 1));
 	BUG_ON_CMP(pg + n, >, npages);
+	/* A guard page goes back only after vm_unguard: freeing one means
+	 * the caller frees memory it no longer owns. */
+	for (uint64_t i = 0; i < n; i++)
+		if (vm_is_guard((pg + i) << PAGE_SHIFT))
+			panic("page_free: page 0x%lx is still a guard page",
+			      (pg + i) << PAGE_SHIFT);
 	uint64_t f = spin_lock_irqsave(&mem_lock);
 	for (uint64_t i = 0; i < n; i++) {
 		if (!bit_get(pg + i))
@@ -157,6 +164,13 @@ void page_free(void *p, uint64_t n)
 	if (pg / 64 < hint)
 		hint = pg / 64;
 	spin_unlock_irqrestore(&mem_lock, f);
+}
+
+bool mem_page_in_use(uint64_t pa)
+{
+	uint64_t pg = pa >> PAGE_SHIFT;
+
+	return pg >= npages || READ_ONCE(bitmap[pg / 64]) >> (pg % 64) & 1;
 }
 
 uint64_t mem_free_pages(void)

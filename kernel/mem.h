@@ -27,6 +27,8 @@ void *page_alloc_zeroed(uint64_t n);
 /* page_free - return @n pages from page_alloc.  Panics on a double free. */
 void page_free(void *p, uint64_t n);
 
+/* mem_page_in_use - is the page at @pa allocated (or not managed)? */
+bool mem_page_in_use(uint64_t pa);
 uint64_t mem_free_pages(void);
 uint64_t mem_total_pages(void);	/* pages the allocator manages */
 

@@ -148,6 +148,8 @@ void vm_tlb_sync(void)
 void vm_guard(uint64_t va)
 {
 	BUG_ON(va & (PAGE_SZ - 1));
+	if (!mem_page_in_use(va))
+		panic("vm_guard: page 0x%lx is free", va);
 	uint64_t f = spin_lock_irqsave(&vm_lock);
 	uint64_t e = pt_lookup(root, va, NULL);
 	BUG_ON(!(e & PTE_P));

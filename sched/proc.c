@@ -1085,10 +1085,15 @@ void newm(void (*fn)(void), struct p *pp, int64_t id)
 
 	mp->nextp = pp;
 	snprintf(name, sizeof(name), "m%ld", mp->id);
-	mp->thread = kthread_create(name, mstart_thread, mp,
-				    (void *)mp->g0->stack.lo,
-				    mp->g0->stack.hi - mp->g0->stack.lo, -1);
-	if (!mp->thread)
+	/*
+	 * Hands off: once created, the thread may run at once on another
+	 * CPU -- and its M may even exit and be freed by someone else's
+	 * allocm -- before kthread_create returns here.  So this thread
+	 * must not touch *mp again; the new thread records mp->thread
+	 * itself (mstart_thread), as Go's new thread sets its own procid.
+	 */
+	if (!kthread_create(name, mstart_thread, mp, (void *)mp->g0->stack.lo,
+			    mp->g0->stack.hi - mp->g0->stack.lo, -1))
 		throw("newm: cannot create a kernel thread");
 }
 

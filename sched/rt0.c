@@ -87,6 +87,8 @@ void mstart_thread(void *arg)
 {
 	struct m *mp = arg;
 
+	/* Before this M can hold a P (and so be seen by sysmon). */
+	mp->thread = kthread_current();
 	kthread_current()->user = mp;
 	kthread_set_fsbase(mp->tls);
 	tls_check(mp);

@@ -158,7 +158,8 @@ struct m {
 	const char *preemptoff;	/* if set, never preempt (reason) */
 	int32_t mallocing;	/* in an allocator; own M */
 	void (*mstartfn)(void);	/* run at mstart before schedule; constant */
-	struct kthread *thread;	/* the kernel thread under it; constant */
+	struct kthread *thread;	/* the kernel thread under it: set by that
+				 * thread at its start, constant after */
 	uint64_t tls;		/* TLS thread pointer (FS base); constant */
 	void *tls_block;	/* its allocation; constant */
 	uint64_t syscalltick;	/* own M */

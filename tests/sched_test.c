@@ -98,11 +98,16 @@ RTEST(sched_yield_progress)
 	for (int i = 0; i < n; i++)
 		while (!__atomic_load_n(&y[i].stopped, __ATOMIC_ACQUIRE))
 			go_sched();
+	uint64_t loops = 0;
+	for (int i = 0; i < n; i++)
+		loops += y[i].loops;
 	kprintf("# main slept %ld us among %d yielders (%lu loops)\n",
-		slept / 1000, n, y[0].loops);
+		slept / 1000, n, loops);
 	KT_CMP(slept, >=, 10 * MS);
 	KT_CMP(slept, <, 5000 * MS);
-	KT_CMP(y[0].loops, >, 0);
+	/* The yielders ran meanwhile (any of them: with more vCPUs than
+	 * host cores, one P's vCPU may be descheduled for the whole 10 ms). */
+	KT_CMP(loops, >, 0);
 }
 
 /* ---- NumGoroutine is exact ---- */
