@@ -36,7 +36,7 @@ static uint32_t maxprocs;
 KPARAM_UINT(maxprocs, maxprocs, 1, MAX_PROCS,
 	    "number of Ps (GOMAXPROCS); default: the CPU count");
 static char app_name[32] = "lockosthread";
-KPARAM_STR(app, app_name, "the program to run as goroutine 1 (see help=1)");
+KPARAM_STR(app, app_name, "the program to run as goroutine 1 (app=? lists them)");
 
 static const char *cmdline;	/* args(): the kernel command line */
 static const struct rt0_app *app;
