@@ -28,8 +28,10 @@ COMMON_CFLAGS += -DRT0_DEBUG
 endif
 # The kernel and runtime never touch FPU/SSE registers, so a voluntary
 # switch need not save them; programs and tests may use them freely.
+# RT0_USER_TEXT: program text, where goroutines may be preempted at any
+# instruction (sched/lock.h keeps runtime inlines out of it).
 KERNEL_CFLAGS := $(COMMON_CFLAGS) -mgeneral-regs-only
-USER_CFLAGS   := $(COMMON_CFLAGS)
+USER_CFLAGS   := $(COMMON_CFLAGS) -DRT0_USER_TEXT
 ASFLAGS       := -g -I. -Iboot -Iarch/x86_64 -Ikernel -Isched -MMD -MP
 LDFLAGS       := -nostdlib -static -no-pie -Wl,-T,linker.ld \
 	-Wl,-z,max-page-size=0x1000 -Wl,--build-id=none -Wl,-z,noexecstack \

@@ -6,7 +6,6 @@
  * (make run does) to see the run queues fill and drain on every P.
  */
 #include "include/rt0.h"
-#include "sched/proc.h"
 
 #define WORKERS 64
 #define ROUNDS 4
@@ -22,7 +21,7 @@ static void worker(void *arg)
 	while (go_nanotime() < end)
 		for (int i = 0; i < 1000; i++)
 			x = x * 6364136223846793005ull + 1442695040888963407ull;
-	__atomic_fetch_add(&ran_on[getg()->m->p->id], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&ran_on[go_current_p()], 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&done, 1, __ATOMIC_RELEASE);
 }
 

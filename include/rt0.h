@@ -35,6 +35,10 @@ int go_gomaxprocs(void);
 /* go_numcpu - CPUs the machine started (runtime.NumCPU). */
 int go_numcpu(void);
 
+/* go_current_p - the id (0..gomaxprocs-1) of the P running the caller.
+ * A snapshot: the goroutine may be moved to another P at once. */
+int go_current_p(void);
+
 /* go_nanotime - monotonic nanoseconds since the machine started. */
 int64_t go_nanotime(void);
 

@@ -57,6 +57,12 @@ int go_numcpu(void)
 	return (int)ncpu;
 }
 
+int go_current_p(void)
+{
+	must_be_goroutine("go_current_p");
+	return getg()->m->p->id;	/* runtime text: not preempted here */
+}
+
 int64_t go_nanotime(void)
 {
 	return (int64_t)nanotime();

@@ -74,6 +74,10 @@ void notewakeup(struct note *n)
 
 	if (old != 0)
 		throw("notewakeup: double wakeup");
+	/* The sleeper may already be running, even gone and its M freed
+	 * (an exiting M's park note): kwake only hashes and compares the
+	 * address, never reads it, so at worst a waiter at a reused address
+	 * wakes spuriously and waits again. */
 	kwake(&n->key, 1);
 }
 
@@ -105,4 +109,15 @@ bool notetsleep(struct note *n, int64_t ns)
 	}
 	gp->m->blocked = false;
 	return __atomic_load_n(&n->key, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* The out-of-line forms program text uses (lock.h). */
+void lock_call(struct mutex *l)
+{
+	lock(l);
+}
+
+void unlock_call(struct mutex *l)
+{
+	unlock(l);
 }

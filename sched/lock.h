@@ -15,6 +15,19 @@
 void lock_slow(struct mutex *l, uint32_t v);
 void unlock_slow(struct mutex *l, uint32_t v);
 
+/*
+ * Program text (apps/, tests/; built with RT0_USER_TEXT) may be stopped
+ * asynchronously between any two instructions and resumed on another M,
+ * so the inline forms below -- read the M, then bump its lock count --
+ * must not be compiled into it.  White-box tests that take runtime locks
+ * get calls into runtime text instead.
+ */
+void lock_call(struct mutex *l);
+void unlock_call(struct mutex *l);
+#ifdef RT0_USER_TEXT
+#define lock(l) lock_call(l)
+#define unlock(l) unlock_call(l)
+#else
 /* lock - take @l; m->locks counts it.  Any M. */
 static inline void lock(struct mutex *l)
 {
@@ -32,6 +45,7 @@ static inline void unlock(struct mutex *l)
 		unlock_slow(l, v);
 	getg()->m->locks--;
 }
+#endif
 bool lock_held(struct mutex *l);	/* held by someone (checks only) */
 
 void noteclear(struct note *n);

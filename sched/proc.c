@@ -932,12 +932,17 @@ void gopark(bool (*unlockf)(struct g *, void *), void *lockp,
 	mcall(park_m);
 }
 
+static void ready_put_sys(void *gp)
+{
+	runqput(getg()->m->p, gp, true);
+}
+
 /**
  * goready - make parked @gp runnable, next on this P.  On an M with a P,
- * on a G or g0.  Unlike Go's, it stays on the caller's stack (nothing
- * here is deep, and runtime code is never preempted asynchronously),
- * which saves the ~30 instructions of a systemstack round trip; only
- * starting an M, which may create a kernel thread, goes to g0.
+ * on a G or g0.  Unlike Go's, it stays on the caller's stack (the common
+ * path is shallow, and runtime code is never preempted asynchronously),
+ * which saves the ~30 instructions of a systemstack round trip; spilling
+ * a full run queue and starting an M go to g0.
  */
 void goready(struct g *gp)
 {
@@ -948,7 +953,13 @@ void goready(struct g *gp)
 		       gp->goid, readgstatus(gp));
 	casgstatus(gp, _Gwaiting, _Grunnable);
 	gp->waitreason = NULL;
-	runqput(mp->p, gp, true);
+	/* A full ring spills half of itself to the global queue with a
+	 * 1 KiB batch on the stack: that rare case goes to g0. */
+	if (mp->p->runqtail - __atomic_load_n(&mp->p->runqhead,
+					      __ATOMIC_ACQUIRE) < RUNQ_LEN)
+		runqput(mp->p, gp, true);
+	else
+		systemstack(ready_put_sys, gp);
 	releasem(mp);
 	if (wakep_wanted())
 		systemstack(wakep_sys, NULL);

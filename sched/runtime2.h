@@ -39,8 +39,10 @@ struct kthread;
  * _Gdead     unused: exited or freshly created.  On a free list (P's
  *            gFree or sched.gFree) or being initialized.  It may still own
  *            a stack (kept for reuse).
- * _Gpreempted stopped by asynchronous preemption with its full register
- *            state on its own stack; made runnable by whoever stopped it.
+ * _Gpreempted Go's state for a G suspended by preemption (for GC stack
+ *            scans).  Reserved: rt0 has no collector, and an
+ *            asynchronously preempted G goes straight to _Grunnable on the
+ *            global queue, its full register state on its own stack.
  */
 enum {
 	_Gidle = 0,

@@ -77,8 +77,11 @@ static uint32_t retake(int64_t now)
 			pp->syscalltick++;
 			handoffp(pp);
 		}
+		/* The M we did not take from may have gone idle meanwhile,
+		 * its own check counting us as running: check again. */
 		lock(&sched.lock);
 		sched.nmidlelocked++;
+		checkdead();
 		unlock(&sched.lock);
 	}
 	return n;
