@@ -5,7 +5,7 @@
 #   make run        boot the image in this terminal (SMP=4 CMDLINE=...)
 #   make test       the test matrix; ends with "N passed, N failed"
 #   make bench      the benchmarks (bench <name> <value> <unit> lines)
-#   make gdb        boot paused with a gdb stub on :1234 (SMP=, CMDLINE=)
+#   make gdb        boot paused with QEMU's gdb server on :1234 (SMP=, CMDLINE=)
 #
 # Needs gcc, binutils and make; QEMU (and GRUB for the ISO) are installed
 # by tools/deps.sh on first use.

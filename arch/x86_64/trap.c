@@ -25,7 +25,7 @@ static struct idt_gate idt[256] __attribute__((aligned(16)));
 static trap_handler_t handlers[256];	/* written at init, read by all */
 static trap_handler_t default_handler;
 
-extern const uint64_t trap_stubs[256];
+extern const uint64_t trap_entries[256];
 
 static const char *const exc_names[32] = {
 	[T_DE] = "#DE divide error",
@@ -91,11 +91,11 @@ static void set_gate(int v, uint64_t addr, int ist)
 void idt_init(void)
 {
 	for (int v = 0; v < 256; v++)
-		set_gate(v, trap_stubs[v], 0);
-	set_gate(T_DF, trap_stubs[T_DF], IST_DF);
-	set_gate(T_NMI, trap_stubs[T_NMI], IST_NMI);
-	set_gate(T_MC, trap_stubs[T_MC], IST_MC);
-	set_gate(T_PF, trap_stubs[T_PF], IST_PF);
+		set_gate(v, trap_entries[v], 0);
+	set_gate(T_DF, trap_entries[T_DF], IST_DF);
+	set_gate(T_NMI, trap_entries[T_NMI], IST_NMI);
+	set_gate(T_MC, trap_entries[T_MC], IST_MC);
+	set_gate(T_PF, trap_entries[T_PF], IST_PF);
 }
 
 /** idt_load - load the shared IDT on this CPU.  Returns. */

@@ -1,8 +1,8 @@
 /*
- * arch/x86_64/vectors.S - the 256 interrupt entry stubs and their common
- * path.
+ * arch/x86_64/vectors.S - the 256 interrupt entry points and their
+ * common path.
  *
- * Each stub pushes a zero error code when the CPU does not push one, then
+ * Each entry point pushes a zero error code when the CPU does not push one, then
  * its vector number, and jumps to trap_common, which saves every general
  * register, building struct trapframe (trap.h), and calls
  *	void trap_dispatch(struct trapframe *tf);	(rdi = tf)
@@ -15,9 +15,9 @@
 	.text
 	.altmacro
 
-.macro STUB v
+.macro VECTOR_ENTRY v
 	.p2align 4
-stub_\v:
+vector_\v:
 	.if (\v == 8) || ((\v >= 10) && (\v <= 14)) || (\v == 17) || (\v == 21) || (\v == 29) || (\v == 30)
 	.else
 	pushq $0
@@ -26,13 +26,13 @@ stub_\v:
 	jmp trap_common
 .endm
 
-.macro STUBADDR v
-	.quad stub_\v
+.macro VECTOR_ADDR v
+	.quad vector_\v
 .endm
 
 	.set i, 0
 	.rept 256
-	STUB %i
+	VECTOR_ENTRY %i
 	.set i, i + 1
 	.endr
 
@@ -79,10 +79,10 @@ trap_return:
 
 	.section .rodata
 	.p2align 3
-	.globl trap_stubs
-trap_stubs:
+	.globl trap_entries
+trap_entries:
 	.set i, 0
 	.rept 256
-	STUBADDR %i
+	VECTOR_ADDR %i
 	.set i, i + 1
 	.endr
