@@ -73,26 +73,30 @@ echo "== harness checks"
 guest badcmd microvm 2 "maxcpus=2 nosuchkey=1"
 rc=$?
 grep -q "command line: unknown key 'nosuchkey'" "$L/badcmd.log"
+found=$?
 check "bad command line exits with status 2 and names the key" \
-	$([ $rc = 2 ] && [ $? = 0 ] && echo 0 || echo 1) "status $rc"
+	$([ $rc = 2 ] && [ $found = 0 ] && echo 0 || echo 1) "status $rc"
 
 guest badval microvm 1 "hz=fast"
 rc=$?
 grep -q "bad value 'fast' for key 'hz': expected hz=N" "$L/badval.log"
+found=$?
 check "malformed value exits with status 2 and the accepted form" \
-	$([ $rc = 2 ] && [ $? = 0 ] && echo 0 || echo 1) "status $rc"
+	$([ $rc = 2 ] && [ $found = 0 ] && echo 0 || echo 1) "status $rc"
 
-$R -q -k -m microvm -s 2 -c "test=selftest_must_fail" -t 120 > "$L/mustfail.log" 2>&1
+$R -k -m microvm -s 2 -c "test=selftest_must_fail" -t 120 > "$L/mustfail.log" 2>&1
 rc=$?
 grep -q "^not ok 1 selftest_must_fail # selftest.c" "$L/mustfail.log"
+found=$?
 check "a failing test fails the run" \
-	$([ $rc != 0 ] && [ $? = 0 ] && echo 0 || echo 1) "runner exit $rc"
+	$([ $rc != 0 ] && [ $found = 0 ] && echo 0 || echo 1) "runner exit $rc"
 
-$R -q -k -m microvm -s 2 -c "test=selftest_must_hang" -t 120 > "$L/musthang.log" 2>&1
+$R -k -m microvm -s 2 -c "test=selftest_must_hang" -t 120 > "$L/musthang.log" 2>&1
 rc=$?
 grep -q "^not ok 1 selftest_must_hang # TIMEOUT" "$L/musthang.log"
+found=$?
 check "a hung test is a TIMEOUT and fails the run" \
-	$([ $rc != 0 ] && [ $? = 0 ] && echo 0 || echo 1) "runner exit $rc"
+	$([ $rc != 0 ] && [ $found = 0 ] && echo 0 || echo 1) "runner exit $rc"
 
 guest fault microvm 2 "test=selftest_unexpected_fault"
 rc=$?
