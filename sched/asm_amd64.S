@@ -54,18 +54,7 @@ mcall:
 	movq %rcx, G_SCHED_PC(%rax)
 	movq %rbp, G_SCHED_BP(%rax)
 	movq %rax, G_SCHED_G(%rax)
-	movq G_M(%rax), %rcx
-	movq M_G0(%rcx), %rcx		/* rcx = g0 */
-	cmpq %rcx, %rax
-	je 1f
-	movq %rcx, %fs:g_tls@tpoff
-	movq G_SCHED_SP(%rcx), %rsp
-	xorl %ebp, %ebp
-	movq %rdi, %r11
-	movq %rax, %rdi
-	call *%r11
-	call mcall_returned		/* throws */
-1:	call mcall_on_g0		/* throws */
+	jmp mcall_noresume		/* the switch itself */
 
 /* Where gogo resumes a G that mcall switched out. */
 	.globl mcall_resume
@@ -134,7 +123,8 @@ gosave_systemstack_switch:
  * void mcall_noresume(void (*fn)(struct g *)) - mcall for a G that will
  * never run again from here (goexit1: the G is dying).	[rdi = fn]
  * Like mcall but saves nothing: no callee-saved registers, no resume
- * point (g->sched keeps whatever it held).  Does not return.
+ * point (g->sched keeps whatever it held).  Does not return.  mcall ends
+ * here once it has saved the G.
  */
 	.globl mcall_noresume
 mcall_noresume:

@@ -140,17 +140,6 @@ void forEachG(void (*fn)(struct g *gp, void *arg), void *arg)
 
 /* ---- the global run queue (sched.lock) ---- */
 
-void globrunqput(struct g *gp)
-{
-	gp->schedlink = NULL;
-	if (sched.runqtail)
-		sched.runqtail->schedlink = gp;
-	else
-		sched.runqhead = gp;
-	sched.runqtail = gp;
-	sched.runqsize++;
-}
-
 static void globrunqputbatch(struct g *head, struct g *tail, int32_t n)
 {
 	tail->schedlink = NULL;
@@ -160,6 +149,11 @@ static void globrunqputbatch(struct g *head, struct g *tail, int32_t n)
 		sched.runqhead = head;
 	sched.runqtail = tail;
 	sched.runqsize += n;
+}
+
+void globrunqput(struct g *gp)
+{
+	globrunqputbatch(gp, gp, 1);
 }
 
 /* Take a fair share (and up to @max, 0: no limit) of the global queue:

@@ -70,6 +70,26 @@ static inline void gwait_wait(struct gwait *w)
 	go_park(gwait_unlock, w, "test wait");
 }
 
+/* gwait_go - run fn(arg) in a new goroutine and wait until it calls
+ * gwait_done(w) once. */
+static inline void gwait_go(struct gwait *w, void (*fn)(void *), void *arg)
+{
+	gwait_add(w, 1);
+	go_spawn(fn, arg);
+	gwait_wait(w);
+}
+
+/* gwait_go_n - run @n goroutines of fn(w) and wait until each has called
+ * gwait_done(w).  @w is reset first. */
+static inline void gwait_go_n(struct gwait *w, int n, void (*fn)(void *))
+{
+	*w = (struct gwait){ 0 };
+	gwait_add(w, n);
+	for (int i = 0; i < n; i++)
+		go_spawn(fn, w);
+	gwait_wait(w);
+}
+
 /*
  * grow_idle_ms - make sure at least n Ms exist beside the busy ones: n
  * goroutines lock their threads and nap at once (each needs its own M),
@@ -88,11 +108,7 @@ static inline void grow_idle_ms(int n)
 {
 	static struct gwait wg;
 
-	wg = (struct gwait){ 0 };
-	gwait_add(&wg, n);
-	for (int i = 0; i < n; i++)
-		go_spawn(grow_nap, &wg);
-	gwait_wait(&wg);
+	gwait_go_n(&wg, n, grow_nap);
 }
 
 /*
@@ -110,11 +126,7 @@ static inline void grow_free_gs(int n)
 {
 	static struct gwait wg;
 
-	wg = (struct gwait){ 0 };
-	gwait_add(&wg, n);
-	for (int i = 0; i < n; i++)
-		go_spawn(grow_gnap, &wg);
-	gwait_wait(&wg);
+	gwait_go_n(&wg, n, grow_gnap);
 }
 
 /*

@@ -43,9 +43,7 @@ RTEST(lockos_nesting_counts)
 	static struct nest n;
 
 	n = (struct nest){ 0 };
-	gwait_add(&n.wg, 1);
-	go_spawn(nesting, &n);
-	gwait_wait(&n.wg);
+	gwait_go(&n.wg, nesting, &n);
 	KT_ASSERT(n.e[0] == 0 && n.i[0] == 0);
 	KT_ASSERT(n.e[1] == 1 && n.i[1] == 0);
 	KT_ASSERT(n.e[2] == 0 && n.i[2] == 0);
@@ -109,9 +107,7 @@ RTEST(lockos_exit_on_m0_wedges_it)
 	for (int i = 0; i < 20; i++) {
 		static struct ran_on r;
 		r = (struct ran_on){ 0 };
-		gwait_add(&r.wg, 1);
-		go_spawn(record_m, &r);
-		gwait_wait(&r.wg);
+		gwait_go(&r.wg, record_m, &r);
 		KT_ASSERT(r.mp != &m0);
 	}
 }
@@ -204,9 +200,7 @@ RTEST(lockos_exit_takes_the_m_down)
 	for (int i = 0; i < 20; i++) {
 		static struct ran_on r;
 		r = (struct ran_on){ 0 };
-		gwait_add(&r.wg, 1);
-		go_spawn(record_m, &r);
-		gwait_wait(&r.wg);
+		gwait_go(&r.wg, record_m, &r);
 		KT_ASSERT(r.id != e.id);
 	}
 }
@@ -241,9 +235,7 @@ RTEST(lockos_yield_locked)
 	static struct locked_run r;
 
 	r = (struct locked_run){ 0 };
-	gwait_add(&r.wg, 1);
-	go_spawn(yield_locked, &r);
-	gwait_wait(&r.wg);
+	gwait_go(&r.wg, yield_locked, &r);
 	KT_ASSERT(r.same);
 }
 

@@ -38,9 +38,7 @@ RBENCH(bench_spawn_chain)
 	uint32_t n = 200000;
 
 	c = (struct chain){ .left = 20000 };	/* warm the G cache */
-	gwait_add(&c.wg, 1);
-	go_spawn(link_fn, &c);
-	gwait_wait(&c.wg);
+	gwait_go(&c.wg, link_fn, &c);
 	c = (struct chain){ .left = n };
 	gwait_add(&c.wg, 1);
 	c.t0 = rdtsc();

@@ -134,9 +134,7 @@ RTEST(sched_stack_overflow_names_the_goroutine)
 	char want[64];
 
 	o = (struct overflow){ 0 };
-	gwait_add(&o.wg, 1);
-	go_spawn(overflower, &o);
-	gwait_wait(&o.wg);
+	gwait_go(&o.wg, overflower, &o);
 	KT_ASSERT(o.faulted);
 	KT_EQ(o.fc.vector, 14);
 	snprintf(want, sizeof(want), "goroutine %ld stack overflow", o.goid);
