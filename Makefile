@@ -101,7 +101,8 @@ $(BUILD)/rt0run: tools/rt0run.c
 
 # Host programs run by make test: the run queue under ThreadSanitizer.
 HOST_TESTS := $(BUILD)/host/runq_stress.test
-$(BUILD)/host/runq_stress.test: tests/host/runq_stress.c tests/host/runq_host.h sched/runq.c sched/runq.h
+$(BUILD)/host/runq_stress.test: tests/host/runq_stress.c tests/host/runq_host.h sched/runq.c sched/runq.h \
+		sched/runq_inline.h
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC $@ (ThreadSanitizer)"
 	$(Q)$(CC) -O1 -g -fsanitize=thread -DRT0_HOST -I. -Wall -Wextra -Werror \

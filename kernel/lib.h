@@ -23,6 +23,7 @@
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 #define barrier()	__asm__ volatile("" ::: "memory")
 #define __noreturn	__attribute__((noreturn))
+#define __always_inline	inline __attribute__((always_inline))
 #define __printf(a, b)	__attribute__((format(printf, a, b)))
 
 /* Compile-time check. */

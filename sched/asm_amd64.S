@@ -1,7 +1,7 @@
 /*
  * sched/asm_amd64.S - switching goroutines: gogo, mcall (and
- * mcall_noresume), systemstack, the save routine, goexit, and the start
- * of every M (mstart).
+ * mcall_noresume), gswitch, systemstack, the save routine, goexit, and the
+ * start of every M (mstart).
  *
  * The current G lives in the M's TLS: g_tls@tpoff(%fs).  Offsets come from
  * asmoffsets.h (checked against offsetof).  Every routine runs with
@@ -40,20 +40,43 @@ gogo:
  * ends in schedule() or gogo().  Called on a user G only (throws on g0).
  * From the caller's view mcall returns, when gogo resumes the G.
  */
-	.globl mcall
-mcall:
-	movq %fs:g_tls@tpoff, %rax	/* rax = g */
+/*
+ * SAVE_G g, tmp - push the callee-saved registers on the current stack
+ * (the G's) and record in g->sched that the G resumes at mcall_resume
+ * with that sp.  Clobbers tmp.  (g->sched.g is set when the G is made.)
+ */
+.macro SAVE_G g, tmp
 	pushq %rbp
 	pushq %rbx
 	pushq %r12
 	pushq %r13
 	pushq %r14
 	pushq %r15
-	movq %rsp, G_SCHED_SP(%rax)
-	leaq mcall_resume(%rip), %rcx
-	movq %rcx, G_SCHED_PC(%rax)
-	movq %rbp, G_SCHED_BP(%rax)
-	movq %rax, G_SCHED_G(%rax)
+	movq %rsp, G_SCHED_SP(\g)
+	leaq mcall_resume(%rip), \tmp
+	movq \tmp, G_SCHED_PC(\g)
+	movq %rbp, G_SCHED_BP(\g)
+.endm
+
+/*
+ * SAVE_SYSTEMSTACK g, tmp - the save routine: record in g->sched where
+ * the G is while it runs something on g0 (sp, bp, pc of the systemstack
+ * call site), for reading (dumps, backtraces), not for gogo.  rbp must
+ * be systemstack's frame.  Clobbers tmp.
+ */
+.macro SAVE_SYSTEMSTACK g, tmp
+	leaq 16(%rbp), \tmp		/* the caller's sp before systemstack */
+	movq \tmp, G_SCHED_SP(\g)
+	movq 8(%rbp), \tmp		/* systemstack's return address */
+	movq \tmp, G_SCHED_PC(\g)
+	movq (%rbp), \tmp
+	movq \tmp, G_SCHED_BP(\g)
+.endm
+
+	.globl mcall
+mcall:
+	movq %fs:g_tls@tpoff, %rax	/* rax = g */
+	SAVE_G %rax, %rcx
 	jmp mcall_noresume		/* the switch itself */
 
 /* Where gogo resumes a G that mcall switched out. */
@@ -68,56 +91,65 @@ mcall_resume:
 	ret
 
 /*
- * void systemstack(void (*fn)(void *), void *arg)		[rdi = fn, rsi = arg]
- * Runs fn(arg) on the M's g0 stack and returns.  On g0 already (or a G
- * without an M yet: never), a plain call.  The G stays _Grunning meanwhile
- * (it is the M's curg); gosave_systemstack_switch records where it is so
- * dumps and tracebacks can find it.  Keeps rbx, rbp, r12 (callee-saved).
+ * void gswitch(struct g *gp, struct g *next) - switch from the current G
+ * straight to another, without the g0 hop of mcall+gogo: the fast paths
+ * of gosched and gopark.				[rdi = gp, rsi = next]
+ * The caller (on gp, gp == g) has done the scheduling: gp's new status,
+ * gp->switching = 1, gp->m = NULL, next _Grunning on this M as its curg.
+ * Saves gp like mcall, sets g = next, moves to next's stack, then stores
+ * gp->switching = 0 -- from here another M may resume gp -- and jumps to
+ * next's pc as gogo does.  From the caller's view it returns when gp is
+ * resumed (at mcall_resume, on whichever M).
  */
-	.globl systemstack
+	.globl gswitch
+gswitch:
+	SAVE_G %rdi, %rax
+	movq %rsi, %fs:g_tls@tpoff
+	movq G_SCHED_SP(%rsi), %rsp
+	movl $0, G_SWITCHING(%rdi)	/* a plain store is a release on x86 */
+	movq G_SCHED_BP(%rsi), %rbp
+	movq G_SCHED_CTXT(%rsi), %rdi
+	jmp *G_SCHED_PC(%rsi)
+
+/*
+ * void systemstack(void (*fn)(void *), void *arg)
+ * void systemstack3(void (*fn)(u64, u64, u64), u64 a, u64 b, u64 c)
+ *					[rdi = fn, rsi, rdx, rcx = arguments]
+ * Runs fn(arguments) on the M's g0 stack and returns.  On g0 already, a
+ * plain call.  The G stays _Grunning meanwhile (it is the M's curg); the
+ * save routine (SAVE_SYSTEMSTACK) records where it is so dumps and
+ * tracebacks can find it.  Keeps rbx, rbp (callee-saved).
+ */
+	.globl systemstack, systemstack3
 systemstack:
+systemstack3:
 	movq %fs:g_tls@tpoff, %rax
-	movq G_M(%rax), %rcx
-	movq M_G0(%rcx), %rdx		/* rdx = g0 */
-	cmpq %rdx, %rax
+	movq G_M(%rax), %r8
+	movq M_G0(%r8), %r8		/* r8 = g0 */
+	cmpq %r8, %rax
 	je 2f
 	pushq %rbp
 	movq %rsp, %rbp
 	pushq %rbx
-	pushq %r12
 	movq %rax, %rbx			/* rbx = g */
-	movq %rsp, %r12			/* r12 = g's rsp */
-	call gosave_systemstack_switch
-	movq %rdx, %fs:g_tls@tpoff
-	movq G_SCHED_SP(%rdx), %rsp
+	SAVE_SYSTEMSTACK %rax, %r9
+	movq %r8, %fs:g_tls@tpoff
+	movq G_SCHED_SP(%r8), %rsp
 	movq %rdi, %rax
 	movq %rsi, %rdi
+	movq %rdx, %rsi
+	movq %rcx, %rdx
 	call *%rax
 	movq %rbx, %fs:g_tls@tpoff
-	movq %r12, %rsp
-	popq %r12
+	leaq -8(%rbp), %rsp		/* back on g's stack */
 	popq %rbx
 	popq %rbp
 	ret
 2:	movq %rdi, %rax
 	movq %rsi, %rdi
+	movq %rdx, %rsi
+	movq %rcx, %rdx
 	jmp *%rax
-
-/*
- * gosave_systemstack_switch - the save routine: record the G's current
- * position (sp, bp, pc of the systemstack call site) in g->sched.
- * [rax = g, rbp = systemstack's frame]  Clobbers rcx only.  Returns.
- * The record is for reading (dumps, backtraces), not for gogo.
- */
-gosave_systemstack_switch:
-	leaq 16(%rbp), %rcx		/* the caller's sp before systemstack */
-	movq %rcx, G_SCHED_SP(%rax)
-	movq 8(%rbp), %rcx		/* systemstack's return address */
-	movq %rcx, G_SCHED_PC(%rax)
-	movq (%rbp), %rcx
-	movq %rcx, G_SCHED_BP(%rax)
-	movq %rax, G_SCHED_G(%rax)
-	ret
 
 /*
  * void mcall_noresume(void (*fn)(struct g *)) - mcall for a G that will
@@ -145,12 +177,14 @@ mcall_noresume:
 /*
  * goexit - the return address of every G's function (newproc puts
  * goexit+1 there, so the address is inside goexit).  Returning from the
- * function runs goexit1(), which mcalls goexit0.  Does not return.
+ * function does what goexit1() does, without its frame:
+ * mcall_noresume(goexit0).  Does not return.
  */
 	.globl goexit
 goexit:
 	nop
-	call goexit1
+	leaq goexit0(%rip), %rdi
+	call mcall_noresume
 	ud2
 
 /*

@@ -21,7 +21,9 @@
 #define G_SCHED_PC	(G_SCHED + GOBUF_PC)
 #define G_SCHED_G	(G_SCHED + GOBUF_G)
 #define G_SCHED_BP	(G_SCHED + GOBUF_BP)
+#define G_SCHED_CTXT	(G_SCHED + GOBUF_CTXT)
 #define G_M		64
+#define G_SWITCHING	168
 
 /* struct m */
 #define M_G0		0

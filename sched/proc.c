@@ -508,30 +508,36 @@ static __attribute__((noinline)) void gfput_spill(struct p *pp)
 	unlock(&sched.gflock);
 }
 
-void gfput(struct p *pp, struct g *gp)
+/**
+ * gfput - put @gp, just made _Gdead by its caller, on @pp's free list;
+ * past GFREE_LOCAL_MAX, half go to the global list.  Owner P.
+ */
+static __always_inline void gfput(struct p *pp, struct g *gp)
 {
-	if (readgstatus(gp) != _Gdead)
-		throw("gfput: bad status (not Gdead)");
 	gp->schedlink = pp->gfree;
 	pp->gfree = gp;
-	if (++pp->gfreecnt >= GFREE_LOCAL_MAX)
+	if (unlikely(++pp->gfreecnt >= GFREE_LOCAL_MAX))
 		gfput_spill(pp);
 }
 
-struct g *gfget(struct p *pp)
+/* gfget's slow path: refill @pp's list from the global one. */
+static __attribute__((noinline)) void gfget_refill(struct p *pp)
 {
-	if (!pp->gfree && __atomic_load_n(&sched.gfree_stack, __ATOMIC_RELAXED)) {
-		lock(&sched.gflock);
-		while (pp->gfreecnt < GFREE_LOCAL_KEEP && sched.gfree_stack) {
-			struct g *x = sched.gfree_stack;
-			sched.gfree_stack = x->schedlink;
-			sched.ngfree--;
-			x->schedlink = pp->gfree;
-			pp->gfree = x;
-			pp->gfreecnt++;
-		}
-		unlock(&sched.gflock);
+	lock(&sched.gflock);
+	while (pp->gfreecnt < GFREE_LOCAL_KEEP && sched.gfree_stack) {
+		struct g *x = sched.gfree_stack;
+		sched.gfree_stack = x->schedlink;
+		sched.ngfree--;
+		x->schedlink = pp->gfree;
+		pp->gfree = x;
+		pp->gfreecnt++;
 	}
+	unlock(&sched.gflock);
+}
+
+/* gfget - a dead G from @pp's free list, or NULL.  Owner P. */
+static __always_inline struct g *gfget(struct p *pp)
+{
 	struct g *gp = pp->gfree;
 	if (gp) {
 		pp->gfree = gp->schedlink;
@@ -540,120 +546,147 @@ struct g *gfget(struct p *pp)
 	return gp;
 }
 
-static int64_t newgoid(struct p *pp)
+/* The next batch of goids for @pp (Go's goidcache refill). */
+static void newgoid_batch(struct p *pp)
 {
-	if (pp->goidcache == pp->goidcacheend) {
-		uint64_t end = __atomic_add_fetch(&sched.goidgen,
-						  GOID_CACHE_BATCH,
-						  __ATOMIC_RELAXED);
-		pp->goidcache = (int64_t)end - GOID_CACHE_BATCH + 1;
-		pp->goidcacheend = pp->goidcache + GOID_CACHE_BATCH;
-	}
-	return pp->goidcache++;
+	uint64_t end = __atomic_add_fetch(&sched.goidgen, GOID_CACHE_BATCH,
+					  __ATOMIC_RELAXED);
+	pp->goidcache = (int64_t)end - GOID_CACHE_BATCH + 1;
+	pp->goidcacheend = pp->goidcache + GOID_CACHE_BATCH;
 }
 
 /* ---- creating goroutines ---- */
 
-/*
- * newproc1 - a _Grunnable G that will run fn(arg), returning into goexit:
- * a dead G from the P's cache (or a new one, stack and guard page
- * included), its stack set up as Go's gostartcallfn does (goexit+1 pushed
- * as the return address, pc = fn).  On g0, with a P.
- */
-static struct g *newproc1(void (*fn)(void *), void *arg, uint64_t callerpc)
+/* A dead G for newproc when the free lists are empty: a new one, stack
+ * and guard page included.  On g0. */
+static __attribute__((noinline)) struct g *newproc_malg(void)
 {
-	struct m *mp = acquirem();
-	struct p *pp = mp->p;
-	struct g *newg = gfget(pp);
-
-	if (!newg) {
-		newg = malg(G_STACK_SIZE);
-		if (!newg)
-			throw("newproc: out of memory for a goroutine");
-		casgstatus(newg, _Gidle, _Gdead);
-		allgadd(newg);
-	}
-	uint64_t sp = newg->stack.hi - 8;
-	*(uint64_t *)sp = (uint64_t)goexit + 1;
-	newg->sched.sp = sp;
-	newg->sched.pc = (uint64_t)fn;
-	newg->sched.g = newg;
-	newg->sched.ctxt = (uint64_t)arg;
-	newg->sched.bp = 0;
-	newg->startfn = fn;
-	newg->startarg = arg;
-	newg->gopc = callerpc;
-	newg->waitreason = NULL;
-	newg->param = NULL;
-	newg->preempt = 0;
-	newg->goid = newgoid(pp);
-	__atomic_fetch_add(&sched.ngoroutines, 1, __ATOMIC_RELAXED);
-	casgstatus(newg, _Gdead, _Grunnable);
-	releasem(mp);
+	struct g *newg = malg(G_STACK_SIZE);
+	if (!newg)
+		throw("newproc: out of memory for a goroutine");
+	casgstatus(newg, _Gidle, _Gdead);
+	allgadd(newg);
 	return newg;
 }
 
-static void wakep_sys(void *unused)
+/*
+ * The cold calls of newproc1: each keeps every register (see cold_call),
+ * so the common path needs no frame.
+ */
+static __cold_regs struct g *newproc_newg_cold(void)
 {
-	(void)unused;
-	wakep();
+	struct p *pp = getg()->m->p;
+
+	if (__atomic_load_n(&sched.gfree_stack, __ATOMIC_RELAXED))
+		gfget_refill(pp);
+	struct g *gp = gfget(pp);
+	return gp ? gp : newproc_malg();
 }
 
-struct newproc_args {
-	void (*fn)(void *);
-	void *arg;
-	uint64_t pc;
-};
-
-static void newproc_sys(void *p)
+static __cold_regs void newgoid_batch_cold(void)
 {
-	struct newproc_args *a = p;
-	struct g *newg = newproc1(a->fn, a->arg, a->pc);
+	newgoid_batch(getg()->m->p);
+}
 
-	runqput(getg()->m->p, newg, true);
+/**
+ * newproc1 - newproc on g0 (with a P): a _Grunnable G that will run
+ * fn(arg), returning into goexit, in the P's runnext.  callerpc: where
+ * the go statement is.
+ */
+void newproc1(uint64_t fn, uint64_t arg, uint64_t callerpc)
+{
+	struct p *pp = getg()->m->p;
+	struct g *newg = pp->gfree;
+
+	if (likely(newg)) {
+		pp->gfree = newg->schedlink;
+		pp->gfreecnt--;
+	} else {
+		cold_call_ret(newproc_newg_cold, newg);
+	}
+	/* Set up as Go's gostartcallfn: fn "called" by goexit. */
+	uint64_t sp = newg->stack.hi - 8;
+	*(uint64_t *)sp = (uint64_t)goexit + 1;
+	newg->sched.sp = sp;
+	newg->sched.pc = fn;
+	newg->sched.ctxt = arg;
+	newg->sched.bp = 0;
+	newg->startfn = (void (*)(void *))fn;
+	newg->startarg = (void *)arg;
+	newg->gopc = callerpc;
+	/* waitreason, param, preempt: a dead G has them clear (goexit0). */
+	if (unlikely(pp->goidcache == pp->goidcacheend))
+		cold_call(newgoid_batch_cold);
+	newg->goid = pp->goidcache++;
+	__atomic_fetch_add(&sched.ngoroutines, 1, __ATOMIC_RELAXED);
+	casgstatus(newg, _Gdead, _Grunnable);
+	runqput(pp, newg, true);
 	if (mainStarted && wakep_wanted())
 		wakep();
 }
 
-/**
- * newproc - start a goroutine running fn(arg).  It goes into the caller's
- * P's runnext; an idle P gets a spinning M.  On a G or g0 with a P; runs
- * on the system stack, as Go's does.
- */
-void newproc(void (*fn)(void *), void *arg)
-{
-	struct newproc_args a = { fn, arg,
-				  (uint64_t)__builtin_return_address(0) };
-
-	systemstack(newproc_sys, &a);
-}
-
 /* ---- running ---- */
 
-static void dropg(void)
+/* dropg - the M's curg @gp stops running on @mp. */
+static __always_inline void dropg(struct m *mp, struct g *gp)
 {
-	struct m *mp = getg()->m;
-
-	mp->curg->m = NULL;
+	gp->m = NULL;
 	mp->curg = NULL;
 }
 
-/**
- * execute - run @gp on this M.  inheritTime: it shares the current time
- * slice (it came from runnext), so schedtick does not advance.  On g0.
- * Never returns.
+/*
+ * waitswitched - wait until @gp's old M has saved it and left its stack
+ * (g.switching).  Waits only if gp was readied or stolen while that M was
+ * still switching it out: a few instructions, or as long as the M is
+ * held up in wakep (gosched's fast path wakes a P with gp queued).
  */
-void execute(struct g *gp, bool inheritTime)
+static inline void waitswitched(struct g *gp)
 {
-	struct m *mp = getg()->m;
+	while (unlikely(__atomic_load_n(&gp->switching, __ATOMIC_ACQUIRE)))
+		cpu_relax();
+}
 
+/*
+ * execute_prep - everything execute does but the jump: @gp (dequeued by
+ * this M) becomes the M's curg, _Grunning.  inheritTime: it shares the
+ * current time slice (it came from runnext), so schedtick does not
+ * advance.  On this M, any stack.
+ */
+static __always_inline void
+execute_prep(struct m *mp, struct g *gp, bool inheritTime)
+{
+	waitswitched(gp);
 	mp->curg = gp;
 	gp->m = mp;
 	casgstatus(gp, _Grunnable, _Grunning);
 	gp->preempt = 0;
 	if (!inheritTime)
 		mp->p->schedtick++;
+}
+
+/**
+ * execute - run @gp on this M (see execute_prep).  On g0.  Never returns.
+ */
+void execute(struct g *gp, bool inheritTime)
+{
+	execute_prep(getg()->m, gp, inheritTime);
 	gogo(&gp->sched);
+}
+
+/*
+ * runqget_sched - schedule()'s common case, findrunnable's first steps
+ * without its frame: not spinning, no timers, not the global queue's turn
+ * (every 61 schedticks): a G from the local queue, or NULL (then
+ * findrunnable decides).  On this M, any stack.
+ */
+static __always_inline struct g *
+runqget_sched(struct m *mp, struct p *pp, bool *inheritTime)
+{
+	if (mp->spinning || timers_pending(pp) ||
+	    (__atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) &&
+	     pp->schedtick % 61 == 0))
+		return NULL;
+	return runqget(pp, inheritTime);
 }
 
 /* Steal from other Ps: 4 passes in random order, runnext on the last. */
@@ -842,14 +875,8 @@ top:;
 	struct p *pp = mp->p;
 	if (mp->spinning && !runqempty(pp))
 		throw("schedule: spinning with local work");
-	bool inheritTime = false;
-	struct g *gp = NULL;
-	/* The common case, findrunnable's first steps without its frame:
-	 * no timers, no turn for the global queue, a local G. */
-	if (!mp->spinning && !timers_pending(pp) &&
-	    (pp->schedtick % 61 != 0 ||
-	     !__atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED)))
-		gp = runqget(pp, &inheritTime);
+	bool inheritTime;
+	struct g *gp = runqget_sched(mp, pp, &inheritTime);
 	if (!gp)
 		gp = findrunnable(&inheritTime);
 	/* We will run a G: if we were spinning, maybe start another. */
@@ -865,70 +892,157 @@ top:;
 
 /* ---- Gosched, park, ready, exit ---- */
 
+/*
+ * The fast paths.  gosched and gopark, when the next G is on the local
+ * queue, switch to it directly (gswitch) instead of going through g0
+ * (mcall, schedule, gogo): they do schedule()'s common case themselves,
+ * on the G's stack, in runtime text (never preempted asynchronously).
+ * The G is queued or may be readied before its registers are saved, so
+ * it carries g.switching until gswitch has left its stack, and whoever
+ * resumes it first waits for that (execute_prep).  Anything unusual --
+ * a locked G on either side, timers, the global queue's turn, a spinning
+ * M, an empty local queue -- takes the g0 path.
+ */
+
+/*
+ * The fast paths' choice of the next G, or NULL for the g0 path: as
+ * runqget_sched, called by an M that was running a G (so it is not
+ * spinning: it stopped when it found that G).
+ */
+static __always_inline struct g *
+next_direct(struct m *mp, struct p *pp, bool *inheritTime)
+{
+	if (unlikely(mp->lockedg) || timers_pending(pp) ||
+	    (__atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) &&
+	     pp->schedtick % 61 == 0))
+		return NULL;
+	struct g *next = runqget(pp, inheritTime);
+	if (next && unlikely(next->lockedm)) {
+		runqput(pp, next, true);	/* schedule() hands it over */
+		return NULL;
+	}
+	return next;
+}
+
+static void runqput_full_sys(uint64_t pp, uint64_t gp, uint64_t unused)
+{
+	(void)unused;
+	runqput_full((struct p *)pp, (struct g *)gp);
+}
+
+/*
+ * runqput's spill of a full ring (RUNQPUT_FULL in runtime2.h): on g0,
+ * since it puts a 1 KiB batch on the stack and runqput may be called on
+ * a G (goready).
+ */
+__cold_regs void runqput_full_cold(struct p *pp, struct g *gp);
+__cold_regs void runqput_full_cold(struct p *pp, struct g *gp)
+{
+	systemstack3(runqput_full_sys, (uint64_t)pp, (uint64_t)gp, 0);
+}
+
+/* wakep from a fast path (see cold_call). */
+static __cold_regs void wakep_cold(void)
+{
+	wakep();
+}
+
+/* gosched's g0 path. */
 static void gosched_m(struct g *gp)
 {
-	if ((readgstatus(gp)) != _Grunning)
-		throw("gosched: bad g status");
 	casgstatus(gp, _Grunning, _Grunnable);
-	dropg();
-	lock(&sched.lock);
-	globrunqput(gp);
-	unlock(&sched.lock);
-	if (mainStarted && wakep_wanted())
-		wakep();
-	schedule();
-}
-
-/** gosched - yield: the G goes to the global queue.  On a user G. */
-void gosched(void)
-{
-	mcall(gosched_m);
-}
-
-static void park_m(struct g *gp)
-{
-	struct m *mp = getg()->m;
-
-	casgstatus(gp, _Grunning, _Gwaiting);
-	dropg();
-	bool (*fn)(struct g *, void *) = mp->waitunlockf;
-	if (fn) {
-		bool ok = fn(gp, mp->waitlock);
-		mp->waitunlockf = NULL;
-		mp->waitlock = NULL;
-		if (!ok) {
-			casgstatus(gp, _Gwaiting, _Grunnable);
-			gp->waitreason = NULL;
-			execute(gp, true);	/* back at once */
-		}
-	}
+	dropg(getg()->m, gp);
+	runqput(getg()->m->p, gp, false);
+	wakep();
 	schedule();
 }
 
 /**
+ * gosched - yield: the G goes to the tail of its P's run queue and the
+ * next local G runs.  That is Go's goyield; Go's Gosched uses the global
+ * queue (a lock round trip per yield), where any P may pick the G up --
+ * here an idle P steals it.  On a user G; returns when the G runs again.
+ */
+void gosched(void)
+{
+	struct g *gp = getg();
+	struct m *mp = gp->m;
+	struct p *pp = mp->p;
+	bool inheritTime;
+	struct g *next = next_direct(mp, pp, &inheritTime);
+
+	if (!next) {
+		mcall(gosched_m);
+		return;
+	}
+	gp->switching = 1;
+	casgstatus(gp, _Grunning, _Grunnable);
+	runqput(pp, gp, false);
+	if (wakep_wanted())	/* gp is queued: StoreLoad, see above */
+		cold_call(wakep_cold);
+	gp->m = NULL;
+	execute_prep(mp, next, inheritTime);
+	gswitch(gp, next);
+}
+
+/* gopark's g0 path: gp is _Gwaiting, its unlockf done. */
+static void park_m(struct g *gp)
+{
+	dropg(getg()->m, gp);
+	__atomic_store_n(&gp->switching, 0, __ATOMIC_RELEASE);
+	schedule();
+}
+
+/* gopark when unlockf said no: the current G goes on running. */
+static __attribute__((noinline)) void gopark_cancel(void)
+{
+	struct g *gp = getg();
+
+	casgstatus(gp, _Gwaiting, _Grunnable);
+	casgstatus(gp, _Grunnable, _Grunning);
+	gp->waitreason = NULL;
+	gp->switching = 0;
+}
+
+/**
  * gopark - put the current G to sleep (_Gwaiting) until goready.
- * unlockf(gp, lock), if given, runs on g0 after the G is parked; if it
- * returns false the G resumes at once.  unlockf must not touch the G's
- * stack (it may already be readied).  On a user G.
+ * unlockf(gp, lock), if given, runs once the G is _Gwaiting, before it
+ * is switched out; if it returns false the G goes on running at once
+ * (and nobody may have readied it).  Otherwise anyone may ready the G
+ * from the moment unlockf runs: it will not run twice, nor before its
+ * M has left its stack (g.switching).  unlockf runs on this M, on the
+ * G's stack, and must not park or yield.  On a user G.
  */
 void gopark(bool (*unlockf)(struct g *, void *), void *lockp,
 	    const char *reason)
 {
-	struct m *mp = acquirem();
-	struct g *gp = mp->curg;
+	struct g *gp = getg();
+	bool inheritTime;
 
-	if (readgstatus(gp) != _Grunning)
-		throw("gopark: bad g status");
-	mp->waitlock = lockp;
-	mp->waitunlockf = unlockf;
 	gp->waitreason = reason;
-	releasem(mp);
-	mcall(park_m);
+	gp->switching = 1;
+	casgstatus(gp, _Grunning, _Gwaiting);
+	if (unlockf && !unlockf(gp, lockp)) {
+		gopark_cancel();
+		return;
+	}
+	/* Read again rather than kept across the call: no frame needed. */
+	gp = getg();
+	struct m *mp = gp->m;
+	struct g *next = next_direct(mp, mp->p, &inheritTime);
+	if (!next) {
+		mcall(park_m);
+		return;
+	}
+	gp->m = NULL;
+	execute_prep(mp, next, inheritTime);
+	gswitch(gp, next);
 }
 
-static void ready_put_sys(void *gp)
+static void wakep_sys(void *unused)
 {
-	runqput(getg()->m->p, gp, true);
+	(void)unused;
+	wakep();
 }
 
 /**
@@ -936,25 +1050,16 @@ static void ready_put_sys(void *gp)
  * on a G or g0.  Unlike Go's, it stays on the caller's stack (the common
  * path is shallow, and runtime code is never preempted asynchronously),
  * which saves the ~30 instructions of a systemstack round trip; spilling
- * a full run queue and starting an M go to g0.
+ * a full run queue (runqput_full_cold) and starting an M go to g0.
  */
 void goready(struct g *gp)
 {
-	struct m *mp = acquirem();
-
-	if (readgstatus(gp) != _Gwaiting)
+	if (unlikely(readgstatus(gp) != _Gwaiting))
 		throwf("ready: goroutine %ld is in status %u, not waiting",
 		       gp->goid, readgstatus(gp));
 	casgstatus(gp, _Gwaiting, _Grunnable);
 	gp->waitreason = NULL;
-	/* A full ring spills half of itself to the global queue with a
-	 * 1 KiB batch on the stack: that rare case goes to g0. */
-	if (mp->p->runqtail - __atomic_load_n(&mp->p->runqhead,
-					      __ATOMIC_ACQUIRE) < RUNQ_LEN)
-		runqput(mp->p, gp, true);
-	else
-		systemstack(ready_put_sys, gp);
-	releasem(mp);
+	runqput(getg()->m->p, gp, true);
 	if (wakep_wanted())
 		systemstack(wakep_sys, NULL);
 }
@@ -966,40 +1071,52 @@ void goexit1(void)
 	__builtin_unreachable();
 }
 
-/* gdestroy + schedule, on g0. */
+/* goexit0 for a G locked to its M (LockOSThread): the M goes too. */
+static __attribute__((noinline)) __noreturn void goexit0_locked(struct g *gp)
+{
+	struct m *mp = getg()->m;
+
+	gp->lockedm = NULL;
+	mp->lockedg = NULL;
+	if (mp->lockedInt)
+		throw("exited a goroutine internally locked to the OS thread");
+	gfput(mp->p, gp);
+	__atomic_fetch_sub(&sched.ngoroutines, 1, __ATOMIC_RELEASE);
+	/*
+	 * The G may have left its M's thread in an unusual state: do not
+	 * reuse the M.  Return to the end of mstart, which releases the P
+	 * and exits the thread.
+	 */
+	mp->lockedExt = 0;
+	gogo(&mp->g0->sched);
+}
+
+/* gdestroy + schedule, on g0.  Never returns. */
 void goexit0(struct g *gp)
 {
 	struct m *mp = getg()->m;
 	struct p *pp = mp->p;
+	bool inheritTime;
 
 	casgstatus(gp, _Grunning, _Gdead);
-	gp->m = NULL;
-	bool locked = gp->lockedm != NULL;
-	gp->lockedm = NULL;
-	mp->lockedg = NULL;
+	dropg(mp, gp);
 	gp->waitreason = NULL;
 	gp->param = NULL;
 	gp->preempt = 0;
-	dropg();
-	if (locked && mp->lockedInt)
-		throw("exited a goroutine internally locked to the OS thread");
+	if (unlikely(gp->lockedm))
+		goexit0_locked(gp);
 	gfput(pp, gp);
 	/* Counted out only once it is on a free list: NumGoroutine going
 	 * down means the G is fully gone. */
 	__atomic_fetch_sub(&sched.ngoroutines, 1, __ATOMIC_RELEASE);
-	if (locked) {
-		/*
-		 * The G may have left its M's thread in an unusual state:
-		 * do not reuse the M.  Return to the end of mstart, which
-		 * releases the P and exits the thread.
-		 */
-		mp->lockedExt = 0;
-		gogo(&mp->g0->sched);
-	}
-	schedule();
+	/* schedule(), its common case first. */
+	struct g *next = next_direct(mp, pp, &inheritTime);
+	if (!next)
+		schedule();
+	execute_prep(mp, next, inheritTime);
+	gogo(&next->sched);
 }
 
-/* mcall called with fn returning, or on g0: both are runtime bugs. */
 void mcall_returned(void) __noreturn;
 void mcall_returned(void)
 {

@@ -20,9 +20,27 @@
 void gogo(struct gobuf *buf) __noreturn;
 void mcall(void (*fn)(struct g *));
 void mcall_noresume(void (*fn)(struct g *)) __noreturn;	/* goexit1 */
+void gswitch(struct g *gp, struct g *next);
 void systemstack(void (*fn)(void *), void *arg);
+void systemstack3(void (*fn)(uint64_t, uint64_t, uint64_t), uint64_t a,
+		  uint64_t b, uint64_t c);
 void goexit(void);
 void mstart(void) __noreturn;
+
+/*
+ * Cold calls from fast paths.  A __cold_regs function keeps every
+ * register it touches (GCC's no_caller_saved_registers) and cold_call()
+ * calls it from inline asm, so the compiler sees nothing clobbered: the
+ * fast path keeps its values in scratch registers and needs no frame of
+ * its own for the rare case.  No arguments; cold_call_ret takes the
+ * result from rax.  Runtime text only (-mgeneral-regs-only: no vector
+ * state to keep); the callee realigns the stack.
+ */
+#define __cold_regs __attribute__((no_caller_saved_registers, noinline, \
+				   used, force_align_arg_pointer))
+#define cold_call(fn) __asm__ volatile("call " #fn ::: "memory", "cc")
+#define cold_call_ret(fn, out) \
+	__asm__ volatile("call " #fn : "=a"(out) :: "memory", "cc")
 
 /* trace.c */
 void throw(const char *msg) __noreturn;
@@ -66,7 +84,7 @@ void casgstatus_fail(struct g *gp, uint32_t oldval, uint32_t newval,
  * is not in @oldval.  Any M.  (Inline: with constant arguments the table
  * check folds away and only the CAS remains.)
  */
-static inline __attribute__((always_inline)) void casgstatus(struct g *gp, uint32_t oldval, uint32_t newval)
+static __always_inline void casgstatus(struct g *gp, uint32_t oldval, uint32_t newval)
 {
 	uint32_t cur = oldval;
 
@@ -78,7 +96,20 @@ static inline __attribute__((always_inline)) void casgstatus(struct g *gp, uint3
 						  __ATOMIC_ACQUIRE)))
 		casgstatus_fail(gp, oldval, newval, cur);
 }
-void newproc(void (*fn)(void *), void *arg);
+void newproc1(uint64_t fn, uint64_t arg, uint64_t callerpc);
+
+/**
+ * newproc - start a goroutine running fn(arg): a dead G from the P's
+ * cache (or a new one), its stack set up so that fn returns into goexit,
+ * put in the caller's P's runnext; an idle P gets a spinning M.  On a G
+ * or g0 with a P; runs on the system stack (newproc1), as Go's does.
+ * Inline, so the recorded caller is the go statement's function.
+ */
+static __always_inline void newproc(void (*fn)(void *), void *arg)
+{
+	systemstack3(newproc1, (uint64_t)fn, (uint64_t)arg,
+		     (uint64_t)__builtin_return_address(0));
+}
 void schedule(void) __noreturn;
 void execute(struct g *gp, bool inheritTime) __noreturn;
 void goexit1(void) __noreturn;
@@ -140,8 +171,6 @@ uint64_t tls_size(void);
 void tls_setup(struct m *mp, void *block);
 
 /* Test hooks (Go's export_test.go): drive internals on bare structs. */
-struct g *gfget(struct p *pp);
-void gfput(struct p *pp, struct g *gp);
 void freem_reap(void);		/* what allocm does first */
 extern uint64_t npreempt;	/* asynchronous preemptions (preempt.c) */
 

@@ -16,22 +16,12 @@
 #include "sched/runtime2.h"
 #endif
 
-#define LOAD_ACQ(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
-#define STORE_REL(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
-#define SLOT_LOAD(p) __atomic_load_n(p, __ATOMIC_RELAXED)
-#define SLOT_STORE(p, v) __atomic_store_n(p, v, __ATOMIC_RELAXED)
-
-static bool cas_u32(uint32_t *p, uint32_t old, uint32_t new)
-{
-	return __atomic_compare_exchange_n(p, &old, new, false,
-					   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-}
-
-static bool cas_g(struct g **p, struct g *old, struct g *new)
-{
-	return __atomic_compare_exchange_n(p, &old, new, false,
-					   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-}
+#define LOAD_ACQ RUNQ_LOAD_ACQ
+#define STORE_REL RUNQ_STORE_REL
+#define SLOT_LOAD RUNQ_SLOT_LOAD
+#define SLOT_STORE RUNQ_SLOT_STORE
+#define cas_u32 runq_cas_u32
+#define cas_g runq_cas_g
 
 /* Move half the (full) ring plus gp to the global queue.  Owner only.
  * False if a thief got in first (the ring is no longer full). */
@@ -56,51 +46,19 @@ static __attribute__((noinline)) bool runqputslow(struct p *pp, struct g *gp,
 	return true;
 }
 
-/* Put @gp at the tail of the ring (or half the ring and gp globally). */
-static __attribute__((noinline)) void runqput_tail(struct p *pp, struct g *gp)
+void runqput_full(struct p *pp, struct g *gp)
 {
 	for (;;) {
 		uint32_t h = LOAD_ACQ(&pp->runqhead);	/* vs consumers */
 		uint32_t t = pp->runqtail;
 		if (t - h < RUNQ_LEN) {
+			/* A thief made room. */
 			SLOT_STORE(&pp->runq[t % RUNQ_LEN], gp);
 			STORE_REL(&pp->runqtail, t + 1);	/* publish */
 			return;
 		}
 		if (runqputslow(pp, gp, h, t))
 			return;
-		/* A thief made room: the put above now succeeds. */
-	}
-}
-
-void runqput(struct p *pp, struct g *gp, bool next)
-{
-	if (next) {
-		gp = __atomic_exchange_n(&pp->runnext, gp, __ATOMIC_ACQ_REL);
-		if (!gp)
-			return;
-		/* kick the old runnext to the tail */
-	}
-	runqput_tail(pp, gp);
-}
-
-struct g *runqget(struct p *pp, bool *inheritTime)
-{
-	/* runnext first: it shares the current time slice. */
-	struct g *next = LOAD_ACQ(&pp->runnext);
-	if (next && cas_g(&pp->runnext, next, NULL)) {
-		*inheritTime = true;
-		return next;
-	}
-	*inheritTime = false;
-	for (;;) {
-		uint32_t h = LOAD_ACQ(&pp->runqhead);
-		uint32_t t = pp->runqtail;
-		if (t == h)
-			return NULL;
-		struct g *gp = SLOT_LOAD(&pp->runq[h % RUNQ_LEN]);
-		if (cas_u32(&pp->runqhead, h, h + 1))	/* commit */
-			return gp;
 	}
 }
 

@@ -31,12 +31,8 @@
 struct g;
 struct p;
 
-/* Owner P only.  next: into runnext (the old runnext is kicked to the
- * tail).  A full ring moves half of itself plus gp to the global queue. */
-void runqput(struct p *pp, struct g *gp, bool next);
-
-/* Owner P only.  *inheritTime: gp came from runnext (shares the slice). */
-struct g *runqget(struct p *pp, bool *inheritTime);
+/* runqput and runqget, the owner's hot operations, are inline:
+ * sched/runq_inline.h. */
 
 /* Any P: half of pp's queue (rounded up) into batch[batchHead...] (a ring
  * of RUNQ_LEN); runnext too if stealRunNextG and the queue is empty. */

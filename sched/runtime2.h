@@ -113,6 +113,14 @@ struct g {
 	uint32_t sig;		/* for tests (Go's proc_test uses it) */
 	bool asyncsafe;		/* stopped at an async safe point; own M */
 	struct rtimer *timer;	/* its sleep timer, made on first use */
+	/*
+	 * 1 while its M switches it out on a fast path (gosched, gopark):
+	 * from before its status changes -- it may then be queued or
+	 * readied at once -- until its registers are in sched and the M
+	 * has left its stack, when gswitch stores 0 (release).  Whoever
+	 * resumes it waits for 0 first (waitswitched).  Own M sets it.
+	 */
+	uint32_t switching;
 };
 
 /* A one-shot sleep/wakeup event for an M (Go's note), on kwait/kwake. */
@@ -166,9 +174,6 @@ struct m {
 	void *tls_block;	/* its allocation; constant */
 	uint64_t syscalltick;	/* own M */
 	bool sysmon;		/* this M runs sysmon, without a P; constant */
-	/* gopark's request, read by park_m on g0; own M */
-	bool (*waitunlockf)(struct g *, void *);
-	void *waitlock;
 	uint64_t fastrand;	/* steal order seed; own M */
 };
 
@@ -207,6 +212,13 @@ struct p {
 	uint32_t timerscap;	/* timerslock */
 	int64_t timer0when;	/* earliest when, 0 if none; atomic */
 } __attribute__((aligned(64)));
+
+/* runqput's rare spill keeps every register (a cold call, see proc.h):
+ * the scheduler's fast paths inline runqput and need no frame for it. */
+#define RUNQPUT_FULL(pp, gp)						\
+	__asm__ volatile("call runqput_full_cold"			\
+			 :: "D"(pp), "S"(gp) : "memory", "cc")
+#include "sched/runq_inline.h"
 
 /* The global scheduler (Go's schedt). */
 struct schedt {

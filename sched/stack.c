@@ -47,6 +47,7 @@ struct g *malg(uint64_t stacksize)
 		return NULL;
 	}
 	gp->atomicstatus = _Gidle;
+	gp->sched.g = gp;	/* for good: gogo reads it */
 	return gp;
 }
 

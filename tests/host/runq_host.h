@@ -21,4 +21,6 @@ struct p {
 	RUNQ_FIELDS
 };
 
+#include "sched/runq_inline.h"
+
 #endif
