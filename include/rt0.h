@@ -17,7 +17,8 @@
 void go_spawn(void (*fn)(void *arg), void *arg);
 
 /* go_sched - yield the processor; the goroutine stays runnable
- * (runtime.Gosched). */
+ * (runtime.Gosched), at the back of its P's run queue: the next
+ * goroutine there runs first. */
 void go_sched(void);
 
 /* go_exit - end the calling goroutine (runtime.Goexit).  No return. */
@@ -82,11 +83,14 @@ typedef struct g go_g;
 go_g *go_self(void);
 
 /*
- * go_park - block the calling goroutine.  After it is parked, on the
- * scheduler's stack, unlockf(self, arg) runs (if not NULL); if it returns
- * false the goroutine resumes at once.  unlockf is the place to release
- * the lock that protects the wait queue the goroutine was put on; it must
- * not touch the goroutine's stack.  reason is shown in dumps.
+ * go_park - block the calling goroutine.  Once it is parked (waiting),
+ * before it is switched out, unlockf(self, arg) runs (if not NULL) on the
+ * same stack; if it returns false the goroutine resumes at once, and no
+ * one may have readied it.  Otherwise anyone may go_ready it from the
+ * moment unlockf runs (even from inside unlockf): it runs once its switch
+ * is over.  unlockf is the place to release the lock that protects the
+ * wait queue the goroutine was put on; it must not park or yield.  reason
+ * is shown in dumps.
  */
 void go_park(bool (*unlockf)(go_g *self, void *arg), void *arg,
 	     const char *reason);

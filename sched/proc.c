@@ -37,10 +37,12 @@
  * sees that flag and becomes the spinner instead (findrunnable).
  *
  * The schedule loop:  schedule -> findrunnable -> execute -> gogo -> the G
- * runs -> it returns into goexit -> goexit1 -> mcall(goexit0) on g0 ->
- * gfput -> schedule.  Gosched: mcall(gosched_m) puts the G on the global
- * queue.  gopark: mcall(park_m) makes it _Gwaiting; goready puts it in
- * runnext of the readier's P.
+ * runs -> it returns into goexit -> (goexit1's) mcall_noresume(goexit0)
+ * on g0 -> gfput -> schedule (its common case inline: the next local G).
+ * Gosched puts the G at the tail of its P's queue; gopark makes it
+ * _Gwaiting and runs its unlockf; both then switch straight to the next
+ * local G when there is one (gswitch, "The fast paths" below), else go
+ * to g0 (mcall) and schedule.  goready puts a G in the readier's runnext.
  *
  * findrunnable looks, in Go's order: the global queue once every 61
  * schedticks (fairness), the local queue (runnext first), the global

@@ -164,6 +164,110 @@ RTEST(sched_numgoroutine_is_exact)
 	KT_EQ(go_numgoroutine(), base);
 }
 
+/* ---- park: an unlockf that says no; a ready that races the switch ---- */
+
+static int decline_calls;
+
+static bool decline_unlock(go_g *self, void *arg)
+{
+	decline_calls++;
+	return self == go_self() && arg == &decline_calls ? false : true;
+}
+
+static void note_ran(void *a)
+{
+	gwait_done(a);
+}
+
+RTEST(sched_park_unlockf_false_resumes_at_once)
+{
+	static struct gwait wg;
+	int64_t goid = go_id();
+
+	/* A G waits in runnext: declining must not lose or run it early. */
+	wg = (struct gwait){ 0 };
+	gwait_add(&wg, 1);
+	go_spawn(note_ran, &wg);
+	decline_calls = 0;
+	for (int i = 0; i < 1000; i++)
+		go_park(decline_unlock, &decline_calls, "declined");
+	KT_EQ(decline_calls, 1000);
+	KT_EQ(go_id(), goid);
+	gwait_wait(&wg);		/* it still runs */
+}
+
+/*
+ * Ping-pong between two Gs on different Ps (when there are several): each
+ * readies the other from inside its unlockf, i.e. the moment it is
+ * _Gwaiting, while its M is still switching it out.  The other side's M
+ * may then dequeue it at once and must wait until it has left its stack
+ * (g.switching); a G run twice or too early corrupts the counts.
+ */
+struct relay {
+	go_g *g[2];
+	uint32_t parked1;	/* side 1 is _Gwaiting for the first time */
+	uint32_t n[2];
+	uint32_t rounds;
+	struct gwait done;
+};
+
+static struct relay relay;
+
+/* unlockf: this side is _Gwaiting now; hand the ball to the other. */
+static bool relay_handoff(go_g *self, void *arg)
+{
+	(void)self;
+	go_ready(relay.g[(uintptr_t)arg]);
+	return true;
+}
+
+static bool relay_first_park(go_g *self, void *arg)
+{
+	(void)self;
+	(void)arg;
+	__atomic_store_n(&relay.parked1, 1, __ATOMIC_RELEASE);
+	return true;
+}
+
+static void relay0(void *a)
+{
+	(void)a;
+	relay.g[0] = go_self();
+	while (!__atomic_load_n(&relay.parked1, __ATOMIC_ACQUIRE))
+		go_sleep(MS / 10);
+	for (uint32_t i = 0; i < relay.rounds; i++) {
+		relay.n[0]++;
+		go_park(relay_handoff, (void *)1, "relay");
+	}
+	gwait_done(&relay.done);
+}
+
+static void relay1(void *a)
+{
+	(void)a;
+	relay.g[1] = go_self();
+	go_park(relay_first_park, NULL, "relay start");
+	for (uint32_t i = 0; i < relay.rounds; i++) {
+		relay.n[1]++;
+		if (i + 1 < relay.rounds)
+			go_park(relay_handoff, (void *)0, "relay");
+		else
+			go_ready(relay.g[0]);	/* the last ball: no park */
+	}
+	gwait_done(&relay.done);
+}
+
+RTEST_TIMEOUT(sched_ready_during_switch_runs_once, 120)
+{
+	relay = (struct relay){ .rounds = 20000 };
+	gwait_add(&relay.done, 2);
+	go_spawn(relay1, NULL);
+	go_spawn(relay0, NULL);
+	gwait_wait(&relay.done);
+	KT_EQ(relay.n[0], relay.rounds);
+	KT_EQ(relay.n[1], relay.rounds);
+}
+
 /* ---- 100,000 goroutines, from every P, each run once, unique goids ---- */
 
 #define MANY 100000
