@@ -902,8 +902,8 @@ top:;
  * The G is queued or may be readied before its registers are saved, so
  * it carries g.switching until gswitch has left its stack, and whoever
  * resumes it first waits for that (execute_prep).  Anything unusual --
- * a locked G on either side, timers, the global queue's turn, a spinning
- * M, an empty local queue -- takes the g0 path.
+ * a locked G on either side, timers, the global queue's turn, an empty
+ * local queue -- takes the g0 path.
  */
 
 /*
@@ -982,8 +982,8 @@ void gosched(void)
 	runqput(pp, gp, false);
 	if (wakep_wanted())	/* gp is queued: StoreLoad, see above */
 		cold_call(wakep_cold);
-	gp->m = NULL;
 	execute_prep(mp, next, inheritTime);
+	gp->m = NULL;		/* last: a throw above still finds the M */
 	gswitch(gp, next);
 }
 
@@ -1036,8 +1036,8 @@ void gopark(bool (*unlockf)(struct g *, void *), void *lockp,
 		mcall(park_m);
 		return;
 	}
-	gp->m = NULL;
 	execute_prep(mp, next, inheritTime);
+	gp->m = NULL;		/* last: a throw above still finds the M */
 	gswitch(gp, next);
 }
 
