@@ -33,14 +33,6 @@ gogo:
 	jmp *%rcx
 
 /*
- * void mcall(void (*fn)(struct g *)) - switch to g0 and run fn(g).	[rdi = fn]
- * Saves the caller's callee-saved registers on its stack and its resume
- * point (mcall_resume) in g->sched, sets g = m->g0, moves to the top of
- * g0's stack (g0->sched.sp) and calls fn(old g).  fn must not return; it
- * ends in schedule() or gogo().  Called on a user G only (throws on g0).
- * From the caller's view mcall returns, when gogo resumes the G.
- */
-/*
  * SAVE_G g, tmp - push the callee-saved registers on the current stack
  * (the G's) and record in g->sched that the G resumes at mcall_resume
  * with that sp.  Clobbers tmp.  (g->sched.g is set when the G is made.)
@@ -73,6 +65,14 @@ gogo:
 	movq \tmp, G_SCHED_BP(\g)
 .endm
 
+/*
+ * void mcall(void (*fn)(struct g *)) - switch to g0 and run fn(g).	[rdi = fn]
+ * Saves the caller's callee-saved registers on its stack and its resume
+ * point (mcall_resume) in g->sched, sets g = m->g0, moves to the top of
+ * g0's stack (g0->sched.sp) and calls fn(old g).  fn must not return; it
+ * ends in schedule() or gogo().  Called on a user G only (throws on g0).
+ * From the caller's view mcall returns, when gogo resumes the G.
+ */
 	.globl mcall
 mcall:
 	movq %fs:g_tls@tpoff, %rax	/* rax = g */

@@ -598,14 +598,10 @@ static __cold_regs void newgoid_batch_cold(void)
 void newproc1(uint64_t fn, uint64_t arg, uint64_t callerpc)
 {
 	struct p *pp = getg()->m->p;
-	struct g *newg = pp->gfree;
+	struct g *newg = gfget(pp);
 
-	if (likely(newg)) {
-		pp->gfree = newg->schedlink;
-		pp->gfreecnt--;
-	} else {
+	if (unlikely(!newg))
 		cold_call_ret(newproc_newg_cold, newg);
-	}
 	/* Set up as Go's gostartcallfn: fn "called" by goexit. */
 	uint64_t sp = newg->stack.hi - 8;
 	*(uint64_t *)sp = (uint64_t)goexit + 1;
@@ -675,6 +671,14 @@ void execute(struct g *gp, bool inheritTime)
 	gogo(&gp->sched);
 }
 
+/* No timers pending on @pp and not the global queue's turn. */
+static __always_inline bool local_turn(struct p *pp)
+{
+	return !timers_pending(pp) &&
+	       !(__atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) &&
+		 pp->schedtick % 61 == 0);
+}
+
 /*
  * runqget_sched - schedule()'s common case, findrunnable's first steps
  * without its frame: not spinning, no timers, not the global queue's turn
@@ -684,9 +688,7 @@ void execute(struct g *gp, bool inheritTime)
 static __always_inline struct g *
 runqget_sched(struct m *mp, struct p *pp, bool *inheritTime)
 {
-	if (mp->spinning || timers_pending(pp) ||
-	    (__atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) &&
-	     pp->schedtick % 61 == 0))
+	if (mp->spinning || !local_turn(pp))
 		return NULL;
 	return runqget(pp, inheritTime);
 }
@@ -914,9 +916,7 @@ top:;
 static __always_inline struct g *
 next_direct(struct m *mp, struct p *pp, bool *inheritTime)
 {
-	if (unlikely(mp->lockedg) || timers_pending(pp) ||
-	    (__atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) &&
-	     pp->schedtick % 61 == 0))
+	if (unlikely(mp->lockedg) || !local_turn(pp))
 		return NULL;
 	struct g *next = runqget(pp, inheritTime);
 	if (next && unlikely(next->lockedm)) {
@@ -952,9 +952,11 @@ static __cold_regs void wakep_cold(void)
 /* gosched's g0 path. */
 static void gosched_m(struct g *gp)
 {
+	struct m *mp = getg()->m;
+
 	casgstatus(gp, _Grunning, _Grunnable);
-	dropg(getg()->m, gp);
-	runqput(getg()->m->p, gp, false);
+	dropg(mp, gp);
+	runqput(mp->p, gp, false);
 	wakep();
 	schedule();
 }

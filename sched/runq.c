@@ -16,18 +16,9 @@
 #include "sched/runtime2.h"
 #endif
 
-#define LOAD_ACQ RUNQ_LOAD_ACQ
-#define STORE_REL RUNQ_STORE_REL
-#define SLOT_LOAD RUNQ_SLOT_LOAD
-#define SLOT_STORE RUNQ_SLOT_STORE
-#define cas_u32 runq_cas_u32
-#define cas_g runq_cas_g
-
 /* Move half the (full) ring plus gp to the global queue.  Owner only.
  * False if a thief got in first (the ring is no longer full). */
-/* Out of line: its batch array would give runqput a large frame. */
-static __attribute__((noinline)) bool runqputslow(struct p *pp, struct g *gp,
-						  uint32_t h, uint32_t t)
+static bool runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t)
 {
 	struct g *batch[RUNQ_LEN / 2 + 1];
 	uint32_t n = (t - h) / 2;
@@ -35,8 +26,8 @@ static __attribute__((noinline)) bool runqputslow(struct p *pp, struct g *gp,
 	if (n != RUNQ_LEN / 2)
 		runq_throw("runqputslow: queue is not full");
 	for (uint32_t i = 0; i < n; i++)
-		batch[i] = SLOT_LOAD(&pp->runq[(h + i) % RUNQ_LEN]);
-	if (!cas_u32(&pp->runqhead, h, h + n))
+		batch[i] = RUNQ_SLOT_LOAD(&pp->runq[(h + i) % RUNQ_LEN]);
+	if (!runq_cas_u32(&pp->runqhead, h, h + n))
 		return false;
 	batch[n] = gp;
 	for (uint32_t i = 0; i < n; i++)
@@ -49,12 +40,12 @@ static __attribute__((noinline)) bool runqputslow(struct p *pp, struct g *gp,
 void runqput_full(struct p *pp, struct g *gp)
 {
 	for (;;) {
-		uint32_t h = LOAD_ACQ(&pp->runqhead);	/* vs consumers */
+		uint32_t h = RUNQ_LOAD_ACQ(&pp->runqhead);	/* vs consumers */
 		uint32_t t = pp->runqtail;
 		if (t - h < RUNQ_LEN) {
 			/* A thief made room. */
-			SLOT_STORE(&pp->runq[t % RUNQ_LEN], gp);
-			STORE_REL(&pp->runqtail, t + 1);	/* publish */
+			RUNQ_SLOT_STORE(&pp->runq[t % RUNQ_LEN], gp);
+			RUNQ_STORE_REL(&pp->runqtail, t + 1);	/* publish */
 			return;
 		}
 		if (runqputslow(pp, gp, h, t))
@@ -66,14 +57,14 @@ uint32_t runqgrab(struct p *pp, struct g **batch, uint32_t batchHead,
 		  bool stealRunNextG)
 {
 	for (;;) {
-		uint32_t h = LOAD_ACQ(&pp->runqhead);	/* vs consumers */
-		uint32_t t = LOAD_ACQ(&pp->runqtail);	/* vs the producer */
+		uint32_t h = RUNQ_LOAD_ACQ(&pp->runqhead);	/* vs consumers */
+		uint32_t t = RUNQ_LOAD_ACQ(&pp->runqtail);	/* vs the producer */
 		uint32_t n = t - h;
 		n = n - n / 2;
 		if (n == 0) {
 			if (!stealRunNextG)
 				return 0;
-			struct g *next = LOAD_ACQ(&pp->runnext);
+			struct g *next = RUNQ_LOAD_ACQ(&pp->runnext);
 			if (!next)
 				return 0;
 			/*
@@ -83,17 +74,17 @@ uint32_t runqgrab(struct p *pp, struct g **batch, uint32_t batchHead,
 			 */
 			if (runq_p_running(pp))
 				runq_backoff();
-			if (!cas_g(&pp->runnext, next, NULL))
+			if (!runq_cas_g(&pp->runnext, next, NULL))
 				continue;
-			SLOT_STORE(&batch[batchHead % RUNQ_LEN], next);
+			RUNQ_SLOT_STORE(&batch[batchHead % RUNQ_LEN], next);
 			return 1;
 		}
 		if (n > RUNQ_LEN / 2)
 			continue;	/* read an inconsistent h and t */
 		for (uint32_t i = 0; i < n; i++)
-			SLOT_STORE(&batch[(batchHead + i) % RUNQ_LEN],
-				   SLOT_LOAD(&pp->runq[(h + i) % RUNQ_LEN]));
-		if (cas_u32(&pp->runqhead, h, h + n))	/* commit */
+			RUNQ_SLOT_STORE(&batch[(batchHead + i) % RUNQ_LEN],
+				   RUNQ_SLOT_LOAD(&pp->runq[(h + i) % RUNQ_LEN]));
+		if (runq_cas_u32(&pp->runqhead, h, h + n))	/* commit */
 			return n;
 	}
 }
@@ -106,13 +97,13 @@ struct g *runqsteal(struct p *pp, struct p *p2, bool stealRunNextG)
 	if (n == 0)
 		return NULL;
 	n--;
-	struct g *gp = SLOT_LOAD(&pp->runq[(t + n) % RUNQ_LEN]);
+	struct g *gp = RUNQ_SLOT_LOAD(&pp->runq[(t + n) % RUNQ_LEN]);
 	if (n == 0)
 		return gp;
-	uint32_t h = LOAD_ACQ(&pp->runqhead);
+	uint32_t h = RUNQ_LOAD_ACQ(&pp->runqhead);
 	if (t - h + n >= RUNQ_LEN)
 		runq_throw("runqsteal: runq overflow");
-	STORE_REL(&pp->runqtail, t + n);	/* publish the stolen Gs */
+	RUNQ_STORE_REL(&pp->runqtail, t + n);	/* publish the stolen Gs */
 	return gp;
 }
 
@@ -125,17 +116,17 @@ struct g *runqsteal(struct p *pp, struct p *p2, bool stealRunNextG)
 bool runqempty(struct p *pp)
 {
 	for (;;) {
-		uint32_t head = LOAD_ACQ(&pp->runqhead);
-		uint32_t tail = LOAD_ACQ(&pp->runqtail);
-		struct g *runnext = LOAD_ACQ(&pp->runnext);
-		if (tail == LOAD_ACQ(&pp->runqtail))
+		uint32_t head = RUNQ_LOAD_ACQ(&pp->runqhead);
+		uint32_t tail = RUNQ_LOAD_ACQ(&pp->runqtail);
+		struct g *runnext = RUNQ_LOAD_ACQ(&pp->runnext);
+		if (tail == RUNQ_LOAD_ACQ(&pp->runqtail))
 			return head == tail && runnext == NULL;
 	}
 }
 
 uint32_t runqlen(struct p *pp)
 {
-	return LOAD_ACQ(&pp->runqtail) - LOAD_ACQ(&pp->runqhead);
+	return RUNQ_LOAD_ACQ(&pp->runqtail) - RUNQ_LOAD_ACQ(&pp->runqhead);
 }
 
 static uint32_t gcd(uint32_t a, uint32_t b)

@@ -166,12 +166,14 @@ RTEST(sched_numgoroutine_is_exact)
 
 /* ---- park: an unlockf that says no; a ready that races the switch ---- */
 
-static int decline_calls;
+static int decline_calls, decline_badargs;
 
 static bool decline_unlock(go_g *self, void *arg)
 {
 	decline_calls++;
-	return self == go_self() && arg == &decline_calls ? false : true;
+	if (self != go_self() || arg != &decline_calls)
+		decline_badargs++;
+	return false;
 }
 
 static void note_ran(void *a)
@@ -188,10 +190,11 @@ RTEST(sched_park_unlockf_false_resumes_at_once)
 	wg = (struct gwait){ 0 };
 	gwait_add(&wg, 1);
 	go_spawn(note_ran, &wg);
-	decline_calls = 0;
+	decline_calls = decline_badargs = 0;
 	for (int i = 0; i < 1000; i++)
 		go_park(decline_unlock, &decline_calls, "declined");
 	KT_EQ(decline_calls, 1000);
+	KT_EQ(decline_badargs, 0);
 	KT_EQ(go_id(), goid);
 	gwait_wait(&wg);		/* it still runs */
 }
