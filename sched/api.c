@@ -3,7 +3,9 @@
  *
  * Entry points that need a goroutine check they run on one: a kernel
  * thread that is not an M has no G (and no TLS), and gets a clear panic
- * rather than a fault on a bogus FS base.
+ * rather than a fault on a bogus FS base.  go_spawn and go_ready only
+ * need an M (the runtime's own g0 may call them too), which is cheaper
+ * to check.
  */
 #include "include/rt0.h"
 #include "sched/proc.h"
@@ -13,17 +15,32 @@
 #include "kernel/smp.h"
 #include "kernel/time.h"
 
-static void must_be_goroutine(const char *what)
+static __attribute__((noinline, cold, noreturn)) void
+outside(const char *what)
+{
+	panic("%s called outside a goroutine", what);
+}
+
+/* On a goroutine: an M's thread, running its curg (not g0). */
+static __always_inline void must_be_goroutine(const char *what)
 {
 	struct m *mp = kthread_current()->user;
 
-	if (!mp || getg() != mp->curg)
-		panic("%s called outside a goroutine", what);
+	if (unlikely(!mp || getg() != mp->curg))
+		outside(what);
+}
+
+/* On an M's thread, so on a G or g0 (which has a P here: user code only
+ * runs on Ms that hold one). */
+static __always_inline void must_be_m(const char *what)
+{
+	if (unlikely(!kthread_current()->user))
+		outside(what);
 }
 
 void go_spawn(void (*fn)(void *arg), void *arg)
 {
-	must_be_goroutine("go_spawn");
+	must_be_m("go_spawn");
 	newproc(fn, arg);
 }
 
@@ -119,6 +136,6 @@ void go_park(bool (*unlockf)(go_g *self, void *arg), void *arg,
 
 void go_ready(go_g *gp)
 {
-	must_be_goroutine("go_ready");
+	must_be_m("go_ready");
 	goready(gp);
 }

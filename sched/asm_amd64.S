@@ -52,17 +52,16 @@ gogo:
 
 /*
  * SAVE_SYSTEMSTACK g, tmp - the save routine: record in g->sched where
- * the G is while it runs something on g0 (sp, bp, pc of the systemstack
- * call site), for reading (dumps, backtraces), not for gogo.  rbp must
- * be systemstack's frame.  Clobbers tmp.
+ * the G is while it runs something on g0, for reading (dumps,
+ * backtraces), not for gogo, as Go's gosave_systemstack_switch does:
+ * pc = systemstack itself, sp and bp = systemstack's frame, whose frame
+ * record leads on to the caller.  Clobbers tmp.
  */
 .macro SAVE_SYSTEMSTACK g, tmp
-	leaq 16(%rbp), \tmp		/* the caller's sp before systemstack */
-	movq \tmp, G_SCHED_SP(\g)
-	movq 8(%rbp), \tmp		/* systemstack's return address */
+	leaq systemstack(%rip), \tmp
 	movq \tmp, G_SCHED_PC(\g)
-	movq (%rbp), \tmp
-	movq \tmp, G_SCHED_BP(\g)
+	movq %rsp, G_SCHED_SP(\g)
+	movq %rbp, G_SCHED_BP(\g)
 .endm
 
 /*
@@ -112,16 +111,20 @@ gswitch:
 	jmp *G_SCHED_PC(%rsi)
 
 /*
- * void systemstack(void (*fn)(void *), void *arg)
- * void systemstack3(void (*fn)(u64, u64, u64), u64 a, u64 b, u64 c)
- *					[rdi = fn, rsi, rdx, rcx = arguments]
+ * void systemstack(void (*fn)(void *), void *arg)	[rdi = fn, rsi = arg]
+ * void systemstack3(u64 a, u64 b, u64 c, void (*fn)(u64, u64, u64))
+ *					[rdi, rsi, rdx = arguments, rcx = fn]
  * Runs fn(arguments) on the M's g0 stack and returns.  On g0 already, a
- * plain call.  The G stays _Grunning meanwhile (it is the M's curg); the
- * save routine (SAVE_SYSTEMSTACK) records where it is so dumps and
- * tracebacks can find it.  Keeps rbx, rbp (callee-saved).
+ * plain call.  systemstack3 takes fn last so that its arguments are in
+ * place already; systemstack moves its two into that order.  The G stays
+ * _Grunning meanwhile (it is the M's curg); the save routine
+ * (SAVE_SYSTEMSTACK) records where it is so dumps and tracebacks can
+ * find it.  Keeps rbx, rbp (callee-saved).
  */
 	.globl systemstack, systemstack3
 systemstack:
+	movq %rdi, %rcx
+	movq %rsi, %rdi
 systemstack3:
 	movq %fs:g_tls@tpoff, %rax
 	movq G_M(%rax), %r8
@@ -135,21 +138,13 @@ systemstack3:
 	SAVE_SYSTEMSTACK %rax, %r9
 	movq %r8, %fs:g_tls@tpoff
 	movq G_SCHED_SP(%r8), %rsp
-	movq %rdi, %rax
-	movq %rsi, %rdi
-	movq %rdx, %rsi
-	movq %rcx, %rdx
-	call *%rax
+	call *%rcx
 	movq %rbx, %fs:g_tls@tpoff
 	leaq -8(%rbp), %rsp		/* back on g's stack */
 	popq %rbx
 	popq %rbp
 	ret
-2:	movq %rdi, %rax
-	movq %rsi, %rdi
-	movq %rdx, %rsi
-	movq %rcx, %rdx
-	jmp *%rax
+2:	jmp *%rcx
 
 /*
  * void mcall_noresume(void (*fn)(struct g *)) - mcall for a G that will
@@ -177,14 +172,20 @@ mcall_noresume:
 /*
  * goexit - the return address of every G's function (newproc puts
  * goexit+1 there, so the address is inside goexit).  Returning from the
- * function does what goexit1() does, without its frame:
- * mcall_noresume(goexit0).  Does not return.
+ * function does what goexit1() does, without its frame: switch to g0 and
+ * call goexit0(g), as mcall_noresume(goexit0) would, less its g0 check:
+ * only a G's own function returns here.  Does not return.
  */
 	.globl goexit
 goexit:
 	nop
-	leaq goexit0(%rip), %rdi
-	call mcall_noresume
+	movq %fs:g_tls@tpoff, %rdi	/* rdi = g, goexit0's argument */
+	movq G_M(%rdi), %rax
+	movq M_G0(%rax), %rax		/* rax = g0 */
+	movq %rax, %fs:g_tls@tpoff
+	movq G_SCHED_SP(%rax), %rsp
+	xorl %ebp, %ebp
+	call goexit0
 	ud2
 
 /*

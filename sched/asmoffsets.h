@@ -23,7 +23,7 @@
 #define G_SCHED_BP	(G_SCHED + GOBUF_BP)
 #define G_SCHED_CTXT	(G_SCHED + GOBUF_CTXT)
 #define G_M		64
-#define G_SWITCHING	168
+#define G_SWITCHING	160
 
 /* struct m */
 #define M_G0		0

@@ -37,8 +37,9 @@
  * sees that flag and becomes the spinner instead (findrunnable).
  *
  * The schedule loop:  schedule -> findrunnable -> execute -> gogo -> the G
- * runs -> it returns into goexit -> (goexit1's) mcall_noresume(goexit0)
- * on g0 -> gfput -> schedule (its common case inline: the next local G).
+ * runs -> it returns into goexit, which switches to g0 and calls goexit0
+ * (Goexit: goexit1's mcall_noresume(goexit0)) -> gfput -> schedule (its
+ * common case inline: the next local G).
  * Gosched puts the G at the tail of its P's queue; gopark makes it
  * _Gwaiting and runs its unlockf; both then switch straight to the next
  * local G when there is one (gswitch, "The fast paths" below), else go
@@ -91,6 +92,9 @@ void casgstatus_fail(struct g *gp, uint32_t oldval, uint32_t newval,
 	if (oldval >= 10 || newval >= 10 || !(gtrans_mask[oldval] >> newval & 1))
 		throwf("casgstatus: bad transition %u -> %u (goroutine %ld)",
 		       oldval, newval, gp->goid);
+	if (oldval == _Gwaiting && newval == _Grunnable)	/* goready */
+		throwf("ready: goroutine %ld is in status %u, not waiting",
+		       gp->goid, cur);
 	throwf("casgstatus: goroutine %ld is in %u, not %u (-> %u)",
 	       gp->goid, cur, oldval, newval);
 }
@@ -341,7 +345,7 @@ static void resetspinning(void)
 	wakep();
 }
 
-/* wakep's first test, which newproc makes before going to g0. */
+/* wakep's first test, cheap enough for the fast paths to make inline. */
 static inline bool wakep_wanted(void)
 {
 	return gomaxprocs > 1 &&
@@ -488,9 +492,10 @@ void handoffp(struct p *pp)
 /* ---- free Gs and goids ---- */
 
 /* gfput's slow path: move the excess down to GFREE_LOCAL_KEEP, to the
- * global list.  Out of line so that gfput's frame stays small. */
-static __attribute__((noinline)) void gfput_spill(struct p *pp)
+ * global list, for this M's P (a cold call: see cold_call). */
+static __cold_regs void gfput_spill_cold(void)
 {
+	struct p *pp = getg()->m->p;
 	struct g *head = NULL, *tail = NULL;
 	int32_t n = 0;
 	while (pp->gfreecnt >= GFREE_LOCAL_KEEP) {
@@ -512,14 +517,14 @@ static __attribute__((noinline)) void gfput_spill(struct p *pp)
 
 /**
  * gfput - put @gp, just made _Gdead by its caller, on @pp's free list;
- * past GFREE_LOCAL_MAX, half go to the global list.  Owner P.
+ * past GFREE_LOCAL_MAX, half go to the global list.  @pp is this M's P.
  */
 static __always_inline void gfput(struct p *pp, struct g *gp)
 {
 	gp->schedlink = pp->gfree;
 	pp->gfree = gp;
 	if (unlikely(++pp->gfreecnt >= GFREE_LOCAL_MAX))
-		gfput_spill(pp);
+		cold_call(gfput_spill_cold);	/* pp is this M's P */
 }
 
 /* gfget's slow path: refill @pp's list from the global one. */
@@ -612,14 +617,15 @@ void newproc1(uint64_t fn, uint64_t arg, uint64_t callerpc)
 	newg->startfn = (void (*)(void *))fn;
 	newg->startarg = (void *)arg;
 	newg->gopc = callerpc;
-	/* waitreason, param, preempt: a dead G has them clear (goexit0). */
+	/* waitreason: NULL, as in every G not _Gwaiting.  preempt:
+	 * cleared when the G first runs (execute_prep). */
 	if (unlikely(pp->goidcache == pp->goidcacheend))
 		cold_call(newgoid_batch_cold);
 	newg->goid = pp->goidcache++;
 	__atomic_fetch_add(&sched.ngoroutines, 1, __ATOMIC_RELAXED);
 	casgstatus(newg, _Gdead, _Grunnable);
 	runqput(pp, newg, true);
-	if (mainStarted && wakep_wanted())
+	if (wakep_wanted() && mainStarted)
 		wakep();
 }
 
@@ -638,20 +644,26 @@ static __always_inline void dropg(struct m *mp, struct g *gp)
  * still switching it out: a few instructions, or as long as the M is
  * held up in wakep (gosched's fast path wakes a P with gp queued).
  */
-static inline void waitswitched(struct g *gp)
+static __attribute__((noinline, cold)) void waitswitched_slow(struct g *gp)
 {
-	while (unlikely(__atomic_load_n(&gp->switching, __ATOMIC_ACQUIRE)))
+	while (__atomic_load_n(&gp->switching, __ATOMIC_ACQUIRE))
 		cpu_relax();
+}
+
+static __always_inline void waitswitched(struct g *gp)
+{
+	if (unlikely(__atomic_load_n(&gp->switching, __ATOMIC_ACQUIRE)))
+		waitswitched_slow(gp);
 }
 
 /*
  * execute_prep - everything execute does but the jump: @gp (dequeued by
- * this M) becomes the M's curg, _Grunning.  inheritTime: it shares the
- * current time slice (it came from runnext), so schedtick does not
- * advance.  On this M, any stack.
+ * this M from its P @pp) becomes the M's curg, _Grunning.  inheritTime:
+ * it shares the current time slice (it came from runnext), so schedtick
+ * does not advance.  On this M, any stack.
  */
 static __always_inline void
-execute_prep(struct m *mp, struct g *gp, bool inheritTime)
+execute_prep(struct m *mp, struct p *pp, struct g *gp, bool inheritTime)
 {
 	waitswitched(gp);
 	mp->curg = gp;
@@ -659,7 +671,7 @@ execute_prep(struct m *mp, struct g *gp, bool inheritTime)
 	casgstatus(gp, _Grunnable, _Grunning);
 	gp->preempt = 0;
 	if (!inheritTime)
-		mp->p->schedtick++;
+		pp->schedtick++;
 }
 
 /**
@@ -667,7 +679,9 @@ execute_prep(struct m *mp, struct g *gp, bool inheritTime)
  */
 void execute(struct g *gp, bool inheritTime)
 {
-	execute_prep(getg()->m, gp, inheritTime);
+	struct m *mp = getg()->m;
+
+	execute_prep(mp, mp->p, gp, inheritTime);
 	gogo(&gp->sched);
 }
 
@@ -940,7 +954,7 @@ static void runqput_full_sys(uint64_t pp, uint64_t gp, uint64_t unused)
 __cold_regs void runqput_full_cold(struct p *pp, struct g *gp);
 __cold_regs void runqput_full_cold(struct p *pp, struct g *gp)
 {
-	systemstack3(runqput_full_sys, (uint64_t)pp, (uint64_t)gp, 0);
+	systemstack3((uint64_t)pp, (uint64_t)gp, 0, runqput_full_sys);
 }
 
 /* wakep from a fast path (see cold_call). */
@@ -984,7 +998,7 @@ void gosched(void)
 	runqput(pp, gp, false);
 	if (wakep_wanted())	/* gp is queued: StoreLoad, see above */
 		cold_call(wakep_cold);
-	execute_prep(mp, next, inheritTime);
+	execute_prep(mp, pp, next, inheritTime);
 	gp->m = NULL;		/* last: a throw above still finds the M */
 	gswitch(gp, next);
 }
@@ -1033,12 +1047,13 @@ void gopark(bool (*unlockf)(struct g *, void *), void *lockp,
 	/* Read again rather than kept across the call: no frame needed. */
 	gp = getg();
 	struct m *mp = gp->m;
-	struct g *next = next_direct(mp, mp->p, &inheritTime);
+	struct p *pp = mp->p;
+	struct g *next = next_direct(mp, pp, &inheritTime);
 	if (!next) {
 		mcall(park_m);
 		return;
 	}
-	execute_prep(mp, next, inheritTime);
+	execute_prep(mp, pp, next, inheritTime);
 	gp->m = NULL;		/* last: a throw above still finds the M */
 	gswitch(gp, next);
 }
@@ -1058,10 +1073,7 @@ static void wakep_sys(void *unused)
  */
 void goready(struct g *gp)
 {
-	if (unlikely(readgstatus(gp) != _Gwaiting))
-		throwf("ready: goroutine %ld is in status %u, not waiting",
-		       gp->goid, readgstatus(gp));
-	casgstatus(gp, _Gwaiting, _Grunnable);
+	casgstatus(gp, _Gwaiting, _Grunnable);	/* or throws: not parked */
 	gp->waitreason = NULL;
 	runqput(getg()->m->p, gp, true);
 	if (wakep_wanted())
@@ -1098,15 +1110,12 @@ static __attribute__((noinline)) __noreturn void goexit0_locked(struct g *gp)
 /* gdestroy + schedule, on g0.  Never returns. */
 void goexit0(struct g *gp)
 {
-	struct m *mp = getg()->m;
+	struct m *mp = gp->m;	/* this M: gp was its curg until now */
 	struct p *pp = mp->p;
 	bool inheritTime;
 
 	casgstatus(gp, _Grunning, _Gdead);
 	dropg(mp, gp);
-	gp->waitreason = NULL;
-	gp->param = NULL;
-	gp->preempt = 0;
 	if (unlikely(gp->lockedm))
 		goexit0_locked(gp);
 	gfput(pp, gp);
@@ -1117,7 +1126,7 @@ void goexit0(struct g *gp)
 	struct g *next = next_direct(mp, pp, &inheritTime);
 	if (!next)
 		schedule();
-	execute_prep(mp, next, inheritTime);
+	execute_prep(mp, pp, next, inheritTime);
 	gogo(&next->sched);
 }
 

@@ -22,8 +22,8 @@ void mcall(void (*fn)(struct g *));
 void mcall_noresume(void (*fn)(struct g *)) __noreturn;	/* goexit1 */
 void gswitch(struct g *gp, struct g *next);
 void systemstack(void (*fn)(void *), void *arg);
-void systemstack3(void (*fn)(uint64_t, uint64_t, uint64_t), uint64_t a,
-		  uint64_t b, uint64_t c);
+void systemstack3(uint64_t a, uint64_t b, uint64_t c,
+		  void (*fn)(uint64_t, uint64_t, uint64_t));	/* fn last */
 void goexit(void);
 void mstart(void) __noreturn;
 
@@ -107,8 +107,8 @@ void newproc1(uint64_t fn, uint64_t arg, uint64_t callerpc);
  */
 static __always_inline void newproc(void (*fn)(void *), void *arg)
 {
-	systemstack3(newproc1, (uint64_t)fn, (uint64_t)arg,
-		     (uint64_t)__builtin_return_address(0));
+	systemstack3((uint64_t)fn, (uint64_t)arg,
+		     (uint64_t)__builtin_return_address(0), newproc1);
 }
 void schedule(void) __noreturn;
 void execute(struct g *gp, bool inheritTime) __noreturn;

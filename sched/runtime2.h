@@ -99,17 +99,18 @@ struct g {
 	uint64_t syscallsp;	/* sp when it entered a syscall; own M */
 	struct m *m;		/* the M running it, or NULL; own M */
 	uint32_t atomicstatus;	/* _G*; atomic, only via casgstatus */
-	int32_t preempt;	/* preemption requested; atomic */
+	int32_t preempt;	/* preemption requested; atomic; cleared
+				 * when an M starts running it (execute) */
 	int64_t goid;		/* constant while alive */
 	struct g *schedlink;	/* link on a queue or free list; that
 				 * queue's owner */
-	const char *waitreason;	/* why it is _Gwaiting; own M */
+	const char *waitreason;	/* why it is _Gwaiting, NULL in any other
+				 * status; own M, or the readier */
 	struct m *lockedm;	/* M it is locked to (LockOSThread); own M */
 	void (*startfn)(void *);/* what it runs; constant while alive */
 	void *startarg;
 	uint64_t gopc;		/* who created it; constant while alive */
 	struct g *alllink;	/* allgs list; allglock */
-	void *param;		/* passed by the readier; see go_ready */
 	uint32_t sig;		/* for tests (Go's proc_test uses it) */
 	bool asyncsafe;		/* stopped at an async safe point; own M */
 	struct rtimer *timer;	/* its sleep timer, made on first use */

@@ -10,6 +10,7 @@
 #include "kernel/smp.h"
 #include "arch/x86_64/x86.h"
 #include "sched/proc.h"
+#include "include/rt0.h"
 
 KTEST_MANUAL_TEST(selftest_must_fail, 0)
 {
@@ -32,10 +33,27 @@ KTEST_MANUAL_TEST(selftest_unexpected_fault, 0)
 	deref(NULL);
 }
 
+static void never_runs(void *arg)
+{
+	(void)arg;
+}
+
+/* The public API from a kernel thread that is no M: a clear panic. */
+KTEST_MANUAL_TEST(selftest_spawn_outside_goroutine, 0)
+{
+	go_spawn(never_runs, NULL);
+}
+
 /* A runtime error: an illegal G status change must throw. */
 RTEST_MANUAL(selftest_throw, 0)
 {
 	casgstatus(getg(), _Grunning, _Gidle);
+}
+
+/* Readying a goroutine that is not parked (here: itself) throws. */
+RTEST_MANUAL(selftest_ready_not_parked, 0)
+{
+	go_ready(go_self());
 }
 
 /* The runtime-internal lockOSThread, unlocked without a lock: throws. */

@@ -132,6 +132,20 @@ found=$?
 check "misusing the internal unlockOSThread throws" \
 	$([ $rc = 3 ] && [ $found = 0 ] && echo 0 || echo 1) "status $rc"
 
+guest notparked microvm 2 "test=selftest_ready_not_parked"
+rc=$?
+grep -qE "^fatal error: ready: goroutine [0-9]+ is in status 2, not waiting" "$L/notparked.log"
+found=$?
+check "go_ready of a goroutine that is not parked throws" \
+	$([ $rc = 3 ] && [ $found = 0 ] && echo 0 || echo 1) "status $rc"
+
+guest outside microvm 2 "test=selftest_spawn_outside_goroutine"
+rc=$?
+grep -q "go_spawn called outside a goroutine" "$L/outside.log"
+found=$?
+check "go_spawn from a kernel thread that is no M panics clearly" \
+	$([ $rc = 3 ] && [ $found = 0 ] && echo 0 || echo 1) "status $rc"
+
 guest spread microvm 4 "app=spread schedtrace=100"
 rc=$?
 lines=$(grep -c '^SCHED ' "$L/spread.log")
