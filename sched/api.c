@@ -30,8 +30,11 @@ static __always_inline void must_be_goroutine(const char *what)
 		outside(what);
 }
 
-/* On an M's thread, so on a G or g0 (which has a P here: user code only
- * runs on Ms that hold one). */
+/*
+ * On an M's thread: on a G, or g0 (runtime code).  Both need the M to
+ * hold a P, as it does whenever it runs a goroutine; a g0 without one
+ * (sysmon, an idle M) faults on the NULL P instead of this panic.
+ */
 static __always_inline void must_be_m(const char *what)
 {
 	if (unlikely(!kthread_current()->user))

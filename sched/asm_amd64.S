@@ -51,14 +51,15 @@ gogo:
 .endm
 
 /*
- * SAVE_SYSTEMSTACK g, tmp - the save routine: record in g->sched where
- * the G is while it runs something on g0, for reading (dumps,
+ * SAVE_SYSTEMSTACK g, tmp, pc - the save routine: record in g->sched
+ * where the G is while it runs something on g0, for reading (dumps,
  * backtraces), not for gogo, as Go's gosave_systemstack_switch does:
- * pc = systemstack itself, sp and bp = systemstack's frame, whose frame
- * record leads on to the caller.  Clobbers tmp.
+ * pc = the return point of systemstack's call (inside systemstack, so
+ * pc-1 symbolizes there too), sp and bp = systemstack's frame, whose
+ * frame record leads on to the caller.  Clobbers tmp.
  */
-.macro SAVE_SYSTEMSTACK g, tmp
-	leaq systemstack(%rip), \tmp
+.macro SAVE_SYSTEMSTACK g, tmp, pc
+	leaq \pc(%rip), \tmp
 	movq \tmp, G_SCHED_PC(\g)
 	movq %rsp, G_SCHED_SP(\g)
 	movq %rbp, G_SCHED_BP(\g)
@@ -135,11 +136,11 @@ systemstack3:
 	movq %rsp, %rbp
 	pushq %rbx
 	movq %rax, %rbx			/* rbx = g */
-	SAVE_SYSTEMSTACK %rax, %r9
+	SAVE_SYSTEMSTACK %rax, %r9, 1f
 	movq %r8, %fs:g_tls@tpoff
 	movq G_SCHED_SP(%r8), %rsp
 	call *%rcx
-	movq %rbx, %fs:g_tls@tpoff
+1:	movq %rbx, %fs:g_tls@tpoff
 	leaq -8(%rbp), %rsp		/* back on g's stack */
 	popq %rbx
 	popq %rbp

@@ -93,7 +93,8 @@ void casgstatus_fail(struct g *gp, uint32_t oldval, uint32_t newval,
 		throwf("casgstatus: bad transition %u -> %u (goroutine %ld)",
 		       oldval, newval, gp->goid);
 	if (oldval == _Gwaiting && newval == _Grunnable)	/* goready */
-		throwf("ready: goroutine %ld is in status %u, not waiting",
+		throwf("ready: goroutine %ld is in status %u, not waiting "
+		       "(readied twice, or when it had not parked)",
 		       gp->goid, cur);
 	throwf("casgstatus: goroutine %ld is in %u, not %u (-> %u)",
 	       gp->goid, cur, oldval, newval);
