@@ -95,7 +95,8 @@ go_g *go_self(void);
 void go_park(bool (*unlockf)(go_g *self, void *arg), void *arg,
 	     const char *reason);
 
-/* go_ready - make a parked goroutine runnable (it runs next on this P). */
+/* go_ready - make a parked goroutine runnable (it runs next on this P).
+ * Readying one that is not parked is a fatal runtime error. */
 void go_ready(go_g *gp);
 
 /* Register a program: RT0_APP(name) { ... return status; } */

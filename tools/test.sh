@@ -54,6 +54,17 @@ guest() {		# guest LOGNAME MACHINE SMP CMDLINE -> exit status
 	$R -m "$2" -s "$3" -c "$4" -t 120 > "$L/$1.log" 2>&1
 }
 
+# A guest on microvm must exit with STATUS and print a line matching the
+# extended regular expression ERE.
+expect_exit() {		# expect_exit LOGNAME SMP CMDLINE STATUS ERE DESCRIPTION
+	guest "$1" microvm "$2" "$3"
+	rc=$?
+	grep -qE "$5" "$L/$1.log"
+	found=$?
+	check "$6" $([ $rc = "$4" ] && [ $found = 0 ] && echo 0 || echo 1) \
+		"status $rc, see $L/$1.log"
+}
+
 echo "== host programs"
 for t in $(ls $B/host/*.test 2>/dev/null); do
 	name=$(basename "$t" .test)
@@ -70,19 +81,12 @@ sh tools/mkiso.sh $B/rt0.elf $B/rt0-test.iso "test=*" &&
 	ktap_run "iso-smp4" iso 4 "" || check "iso build" 1
 
 echo "== harness checks"
-guest badcmd microvm 2 "maxcpus=2 nosuchkey=1"
-rc=$?
-grep -q "command line: unknown key 'nosuchkey'" "$L/badcmd.log"
-found=$?
-check "bad command line exits with status 2 and names the key" \
-	$([ $rc = 2 ] && [ $found = 0 ] && echo 0 || echo 1) "status $rc"
-
-guest badval microvm 1 "hz=fast"
-rc=$?
-grep -q "bad value 'fast' for key 'hz': expected hz=N" "$L/badval.log"
-found=$?
-check "malformed value exits with status 2 and the accepted form" \
-	$([ $rc = 2 ] && [ $found = 0 ] && echo 0 || echo 1) "status $rc"
+expect_exit badcmd 2 "maxcpus=2 nosuchkey=1" 2 \
+	"command line: unknown key 'nosuchkey'" \
+	"bad command line exits with status 2 and names the key"
+expect_exit badval 1 "hz=fast" 2 \
+	"bad value 'fast' for key 'hz': expected hz=N" \
+	"malformed value exits with status 2 and the accepted form"
 
 $R -k -m microvm -s 2 -c "test=selftest_must_fail" -t 120 > "$L/mustfail.log" 2>&1
 rc=$?
@@ -125,26 +129,15 @@ grep -q "^  G1: status=" "$L/throw.log" && ok=0
 check "a runtime throw prints message, CPU/M/G, backtrace and dump, exits 3" \
 	$([ $rc = 3 ] && [ $ok = 0 ] && echo 0 || echo 1) "status $rc"
 
-guest badunlock microvm 2 "test=selftest_bad_unlock"
-rc=$?
-grep -q "^fatal error: runtime: internal error: misuse of lockOSThread" "$L/badunlock.log"
-found=$?
-check "misusing the internal unlockOSThread throws" \
-	$([ $rc = 3 ] && [ $found = 0 ] && echo 0 || echo 1) "status $rc"
-
-guest notparked microvm 2 "test=selftest_ready_not_parked"
-rc=$?
-grep -qE "^fatal error: ready: goroutine [0-9]+ is in status 2, not waiting" "$L/notparked.log"
-found=$?
-check "go_ready of a goroutine that is not parked throws" \
-	$([ $rc = 3 ] && [ $found = 0 ] && echo 0 || echo 1) "status $rc"
-
-guest outside microvm 2 "test=selftest_spawn_outside_goroutine"
-rc=$?
-grep -q "go_spawn called outside a goroutine" "$L/outside.log"
-found=$?
-check "go_spawn from a kernel thread that is no M panics clearly" \
-	$([ $rc = 3 ] && [ $found = 0 ] && echo 0 || echo 1) "status $rc"
+expect_exit badunlock 2 "test=selftest_bad_unlock" 3 \
+	"^fatal error: runtime: internal error: misuse of lockOSThread" \
+	"misusing the internal unlockOSThread throws"
+expect_exit notparked 2 "test=selftest_ready_not_parked" 3 \
+	"^fatal error: ready: goroutine [0-9]+ is in status 2, not waiting" \
+	"go_ready of a goroutine that is not parked throws"
+expect_exit outside 2 "test=selftest_spawn_outside_goroutine" 3 \
+	"go_spawn called outside a goroutine" \
+	"go_spawn from a kernel thread that is no M panics clearly"
 
 guest spread microvm 4 "app=spread schedtrace=100"
 rc=$?
