@@ -56,8 +56,22 @@ void lockexp_run(int n, int64_t sleep_ns, int64_t main_ns, bool unlock,
 	/* Sleepers that are late (a slow host) finish before we count. */
 	while (__atomic_load_n(&done, __ATOMIC_ACQUIRE) < (uint32_t)n)
 		go_sleep(MS);
-	go_sleep(50 * MS);	/* exiting Ms finish their teardown */
+	/*
+	 * Exiting Ms finish their teardown: wait until the thread count has
+	 * held still for 50 ms (at most 2 s; a slow host may stall a CPU).
+	 */
 	go_sched_stats(&st);
+	for (int64_t still = go_nanotime(), last = st.threads,
+	     stop = still + 2000 * MS; go_nanotime() < stop; ) {
+		go_sleep(5 * MS);
+		go_sched_stats(&st);
+		if (st.threads != last) {
+			last = st.threads;
+			still = go_nanotime();
+		} else if (go_nanotime() - still >= 50 * MS) {
+			break;
+		}
+	}
 	r->final = st.threads;
 	r->final_idle = st.idlethreads;
 }

@@ -144,8 +144,11 @@ static void tick_handler(struct trapframe *tf)
 	if (is_tick) {
 		c->ticks++;
 		/* Missed ticks merge, as a periodic LAPIC timer's would. */
-		while (c->next_tick <= now)
+		c->next_tick += tick_tsc;
+		while (c->next_tick <= now) {
 			c->next_tick += tick_tsc;
+			c->ticks_merged++;
+		}
 	}
 	lapic_eoi();
 	ktimer_run();

@@ -74,6 +74,7 @@ bool mainStarted;
 
 struct mutex allglock;
 struct g *allgs;		/* allglock to add; read without it */
+static struct g *allgtail;	/* allglock */
 uint32_t allglen;		/* allglock */
 
 static struct randomOrder stealOrder;	/* constant after procresize */
@@ -129,11 +130,21 @@ static uint32_t fastrand(void)
 
 /* ---- all Gs ---- */
 
+/*
+ * allgs is in creation order, as Go's allgs slice is, so dumps list G1
+ * first.  A G is published by one release store (of allgs or of the old
+ * tail's alllink) after its own alllink is NULL; a reader walking without
+ * the lock sees a prefix of the list.
+ */
 static void allgadd(struct g *gp)
 {
 	lock(&allglock);
-	gp->alllink = allgs;
-	__atomic_store_n(&allgs, gp, __ATOMIC_RELEASE);
+	gp->alllink = NULL;
+	if (allgtail)
+		__atomic_store_n(&allgtail->alllink, gp, __ATOMIC_RELEASE);
+	else
+		__atomic_store_n(&allgs, gp, __ATOMIC_RELEASE);
+	allgtail = gp;
 	allglen++;
 	unlock(&allglock);
 }
@@ -141,7 +152,7 @@ static void allgadd(struct g *gp)
 void forEachG(void (*fn)(struct g *gp, void *arg), void *arg)
 {
 	for (struct g *gp = __atomic_load_n(&allgs, __ATOMIC_ACQUIRE); gp;
-	     gp = gp->alllink)
+	     gp = __atomic_load_n(&gp->alllink, __ATOMIC_ACQUIRE))
 		fn(gp, arg);
 }
 

@@ -110,7 +110,8 @@ struct g {
 	void (*startfn)(void *);/* what it runs; constant while alive */
 	void *startarg;
 	uint64_t gopc;		/* who created it; constant while alive */
-	struct g *alllink;	/* allgs list; allglock */
+	struct g *alllink;	/* next in allgs (creation order); written
+				 * once under allglock, read without it */
 	uint32_t sig;		/* for tests (Go's proc_test uses it) */
 	bool asyncsafe;		/* stopped at an async safe point; own M */
 	struct rtimer *timer;	/* its sleep timer, made on first use */

@@ -156,10 +156,12 @@ set -- $(sed -n 's/^lockosthread: run 1 (unlocked): baseline \([0-9]*\) threads,
 b1=$1 p1=$2 t1=$3 i1=$4
 set -- $(sed -n 's/^lockosthread: run 2 (locked): *baseline \([0-9]*\) threads, peak \([0-9]*\), final threads=\([0-9]*\) idlethreads=\([0-9]*\).*/\1 \2 \3 \4/p' "$L/lockexp.log") x x x x
 b2=$1 p2=$2 t2=$3 i2=$4
+# Locked: back to a handful.  Ms made to run the 4 Ps while the sleepers
+# hold theirs stay, as in Go: more of them on a slow host (at most 2 per P).
 ok=1
 [ $rc = 0 ] && [ "$lines" -ge 18 ] && [ "$t1" != x ] && [ "$t2" != x ] &&
 	[ $p1 -ge $((b1 + 100)) ] && [ $t1 -ge $((b1 + 100)) ] && [ $i1 -ge 100 ] &&
-	[ $t2 -le $((b1 + 4)) ] && [ $i2 -le 6 ] && ok=0
+	[ $t2 -le $((b1 + 2 * 4)) ] && [ $i2 -le $((2 * 4)) ] && ok=0
 check "make run's experiment: $lines SCHED lines; unlocked Ms kept (threads=$t1 idlethreads=$i1), locked Ms torn down (threads=$t2 idlethreads=$i2)" \
 	$ok "status $rc, see $L/lockexp.log"
 
