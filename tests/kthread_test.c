@@ -412,8 +412,12 @@ KTEST_TIMEOUT(kthread_sleep_never_early, 60)
 	}
 	kprintf("# worst lateness %ld us (tick %ld us)\n", worst / 1000,
 		tick_ns / 1000);
-	/* One tick, plus scheduling delay (generous: TCG shares host CPUs). */
-	KT_CMP(worst, <=, tick_ns + 50 * (int64_t)MS);
+	/*
+	 * One tick, plus scheduling delay: generous, since TCG shares host
+	 * CPUs and a loaded host deschedules vCPUs for tens of ms (seen: 75
+	 * ms).  A lost wakeup would be seconds late, or never.
+	 */
+	KT_CMP(worst, <=, tick_ns + 250 * (int64_t)MS);
 }
 
 struct waker {
