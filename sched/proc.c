@@ -697,17 +697,17 @@ void execute(struct g *gp, bool inheritTime)
 	gogo(&gp->sched);
 }
 
-/* No timers pending on @pp and not the global queue's turn. */
+/* No timer due on @pp and not the global queue's turn. */
 static __always_inline bool local_turn(struct p *pp)
 {
-	return !timers_pending(pp) &&
+	return !timers_due(pp) &&
 	       !(__atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) &&
 		 pp->schedtick % 61 == 0);
 }
 
 /*
  * runqget_sched - schedule()'s common case, findrunnable's first steps
- * without its frame: not spinning, no timers, not the global queue's turn
+ * without its frame: not spinning, no timer due, not the global queue's turn
  * (every 61 schedticks): a G from the local queue, or NULL (then
  * findrunnable decides).  On this M, any stack.
  */
@@ -930,8 +930,9 @@ top:;
  * The G is queued or may be readied before its registers are saved, so
  * it carries g.switching until gswitch has left its stack, and whoever
  * resumes it first waits for that (execute_prep).  Anything unusual --
- * a locked G on either side, timers, the global queue's turn, an empty
- * local queue -- takes the g0 path.
+ * a locked G on either side, a due timer, the global queue's turn, an
+ * empty local queue -- takes the g0 path.  (A timer that is not due yet
+ * does not: Go's checkTimers also returns at once before timer0When.)
  */
 
 /*

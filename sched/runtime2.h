@@ -213,6 +213,8 @@ struct p {
 	uint32_t ntimers;	/* timerslock; read racily */
 	uint32_t timerscap;	/* timerslock */
 	int64_t timer0when;	/* earliest when, 0 if none; atomic */
+	uint64_t timer0tsc;	/* timer0when as a TSC value (0 if none):
+				 * the fast paths' due check; atomic */
 } __attribute__((aligned(64)));
 
 /* runqput's rare spill keeps every register (a cold call, see proc.h):

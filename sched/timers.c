@@ -14,8 +14,12 @@
 
 static void set_timer0(struct p *pp)
 {
-	__atomic_store_n(&pp->timer0when, pp->ntimers ? pp->timers[0]->when : 0,
-			 __ATOMIC_RELEASE);
+	int64_t when = pp->ntimers ? pp->timers[0]->when : 0;
+
+	/* A timer at 0 (due at once) must still read as pending: tsc 1. */
+	__atomic_store_n(&pp->timer0tsc, when ? ns_to_tsc((uint64_t)when) | 1 : 0,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&pp->timer0when, when, __ATOMIC_RELEASE);
 }
 
 static void place(struct p *pp, uint32_t i, struct rtimer *t)

@@ -11,6 +11,7 @@
 #ifndef RT0_TIMERS_H
 #define RT0_TIMERS_H
 
+#include "arch/x86_64/x86.h"
 #include "sched/runtime2.h"
 
 struct rtimer {
@@ -38,6 +39,19 @@ bool timers_check_slow(struct p *pp, int64_t now, int64_t *next);
 static inline bool timers_pending(struct p *pp)
 {
 	return __atomic_load_n(&pp->timer0when, __ATOMIC_ACQUIRE) != 0;
+}
+
+/*
+ * timers_due - whether @pp's earliest timer is due (by the TSC, give or
+ * take a nanosecond of rounding: timers_check decides).  The fast paths
+ * call it on every switch: an empty heap costs a load, a pending one an
+ * rdtsc, and a timer that is not due yet does not send them to g0.
+ */
+static __always_inline bool timers_due(struct p *pp)
+{
+	uint64_t t = __atomic_load_n(&pp->timer0tsc, __ATOMIC_RELAXED);
+
+	return t && rdtsc() >= t;
 }
 
 /* The scheduler calls this on every round: an empty heap costs a load. */

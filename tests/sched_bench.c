@@ -79,6 +79,34 @@ RBENCH(bench_gosched)
 	bench_print("gosched", y.t1 - y.t0, 2ull * y.n);
 }
 
+/*
+ * The same with a goroutine asleep meanwhile (a timer pending on the P,
+ * due after the loop ends), as in most real programs.
+ */
+static void sleeper_500ms(void *a)
+{
+	go_sleep(500 * 1000000ll);
+	gwait_done(a);
+}
+
+RBENCH(bench_gosched_timer_pending)
+{
+	static struct yielders y;
+	static struct gwait slept;
+
+	gwait_add(&slept, 1);
+	go_spawn(sleeper_500ms, &slept);
+	go_sched();			/* it runs and sleeps */
+	y = (struct yielders){ .n = 100000 };
+	gwait_add(&y.wg, 2);
+	y.t0 = rdtsc();
+	go_spawn(yielder, &y);
+	go_spawn(yielder, &y);
+	gwait_wait(&y.wg);
+	bench_print("gosched-timer-pending", y.t1 - y.t0, 2ull * y.n);
+	gwait_wait(&slept);		/* no timer left for the next bench */
+}
+
 /* ---- park/ready ping-pong (one P: strict alternation) ---- */
 
 /*

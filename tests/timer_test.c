@@ -146,3 +146,55 @@ RTEST(timers_idle_m_sleeps_until_next_timer)
 	KT_CMP(slept, <, 2000 * MS);
 	KT_CMP(pct, >=, 50);		/* nobody busy-waited for the timer */
 }
+
+/*
+ * The fast paths of gosched and gopark stay off g0 while a timer is
+ * pending but not due; once it is due they must go to g0, where it runs.
+ * With every P busy yielding there is no idle P for sysmon to start an M
+ * on: if the fast paths missed a due timer, main's sleep would never end.
+ */
+struct yloop {
+	uint32_t stop;			/* atomic */
+	uint32_t running;		/* atomic */
+	uint64_t rounds;		/* atomic */
+};
+
+static void yield_loop(void *arg)
+{
+	struct yloop *y = arg;
+	uint64_t n = 0;
+
+	__atomic_fetch_add(&y->running, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&y->stop, __ATOMIC_ACQUIRE)) {
+		go_sched();
+		n++;
+	}
+	__atomic_fetch_add(&y->rounds, n, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&y->running, 1, __ATOMIC_RELEASE);
+}
+
+RTEST_TIMEOUT(timers_fire_while_every_p_yields, 120)
+{
+	static struct yloop y;
+	uint32_t n = 2 * (uint32_t)go_gomaxprocs();
+	int64_t worst = 0;
+
+	y = (struct yloop){ 0 };
+	for (uint32_t i = 0; i < n; i++)
+		go_spawn(yield_loop, &y);
+	while (__atomic_load_n(&y.running, __ATOMIC_ACQUIRE) < n)
+		go_sched();
+	for (int i = 0; i < 20; i++) {
+		int64_t t0 = go_nanotime();
+		go_sleep(MS);
+		int64_t d = go_nanotime() - t0 - MS;
+		worst = d > worst ? d : worst;
+	}
+	__atomic_store_n(&y.stop, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&y.running, __ATOMIC_ACQUIRE))
+		go_sleep(MS);
+	kprintf("# %u yielders, %lu yields; worst lateness of main's 1 ms "
+		"sleeps %ld us\n", n, y.rounds, worst / 1000);
+	KT_CMP(y.rounds, >, 0);
+	KT_CMP(worst, <, 1000 * MS);
+}

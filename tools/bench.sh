@@ -37,6 +37,7 @@ ref() {
 	case "$1" in
 	spawn-chain) echo "Go 1.19: 1564 instr/op | goal <= 150" ;;
 	gosched) echo "Go 1.19: 519 instr/op | goal <= 60" ;;
+	gosched-timer-pending) echo "gosched with a timer pending, not due" ;;
 	park-ready) echo "goal <= 200 instr/op" ;;
 	wake-vs-ipi) echo "ready->running on an idle CPU / bare IPI" ;;
 	spawn-scaling-2v1) echo "spawn throughput, 2 Ps / 1 P" ;;
