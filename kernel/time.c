@@ -46,7 +46,10 @@ uint64_t tsc_to_ns(uint64_t tsc)
 
 uint64_t ns_to_tsc(uint64_t ns)
 {
-	return (uint64_t)(((unsigned __int128)ns * tsc_mult) >> 32);
+	unsigned __int128 t = ((unsigned __int128)ns * tsc_mult) >> 32;
+
+	/* Saturates: a deadline centuries away is "never", not a wrap. */
+	return t > UINT64_MAX ? UINT64_MAX : (uint64_t)t;
 }
 
 uint64_t nanotime(void)

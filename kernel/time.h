@@ -26,7 +26,8 @@ void timer_program_if_earlier(uint64_t ns);
  * consistent across CPUs).  Any context. */
 uint64_t nanotime(void);
 
-/* tsc_to_ns / ns_to_tsc - conversions at the calibrated rate. */
+/* tsc_to_ns / ns_to_tsc - conversions at the calibrated rate (both round
+ * down; ns_to_tsc saturates at UINT64_MAX). */
 uint64_t tsc_to_ns(uint64_t tsc);
 uint64_t ns_to_tsc(uint64_t ns);
 

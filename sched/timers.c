@@ -16,8 +16,9 @@ static void set_timer0(struct p *pp)
 {
 	int64_t when = pp->ntimers ? pp->timers[0]->when : 0;
 
-	/* A timer at 0 (due at once) must still read as pending: tsc 1. */
-	__atomic_store_n(&pp->timer0tsc, when ? ns_to_tsc((uint64_t)when) | 1 : 0,
+	/* A timer at or before 0 (due at once) still reads as pending. */
+	__atomic_store_n(&pp->timer0tsc,
+			 !when ? 0 : when < 0 ? 1 : ns_to_tsc((uint64_t)when) | 1,
 			 __ATOMIC_RELAXED);
 	__atomic_store_n(&pp->timer0when, when, __ATOMIC_RELEASE);
 }
@@ -263,6 +264,8 @@ void timeSleep(int64_t ns)
 		if (!gp->timer)
 			throw("timeSleep: out of memory");
 	}
-	gp->timer->when = (int64_t)nanotime() + ns;
+	int64_t now = (int64_t)nanotime();
+	/* Saturates: a sleep past the end of time is forever, not a wrap. */
+	gp->timer->when = ns > INT64_MAX - now ? INT64_MAX : now + ns;
 	gopark(sleep_arm, NULL, "sleep");
 }

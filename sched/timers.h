@@ -42,10 +42,12 @@ static inline bool timers_pending(struct p *pp)
 }
 
 /*
- * timers_due - whether @pp's earliest timer is due (by the TSC, give or
- * take a nanosecond of rounding: timers_check decides).  The fast paths
- * call it on every switch: an empty heap costs a load, a pending one an
- * rdtsc, and a timer that is not due yet does not send them to g0.
+ * timers_due - whether @pp's earliest timer is due, by the TSC: never
+ * later than by nanotime(), and early by at most the conversions'
+ * rounding (microseconds after a day up), after which timers_check
+ * decides.  The fast paths call it on every switch: an empty heap costs
+ * a load, a pending one an rdtsc, and a timer that is not due yet does
+ * not send them to g0.
  */
 static __always_inline bool timers_due(struct p *pp)
 {

@@ -151,7 +151,8 @@ RTEST(timers_idle_m_sleeps_until_next_timer)
  * The fast paths of gosched and gopark stay off g0 while a timer is
  * pending but not due; once it is due they must go to g0, where it runs.
  * With every P busy yielding there is no idle P for sysmon to start an M
- * on: if the fast paths missed a due timer, main's sleep would never end.
+ * on: if the fast paths missed a due timer, main's sleep would never end
+ * (the test would time out).
  */
 struct yloop {
 	uint32_t stop;			/* atomic */
@@ -195,6 +196,5 @@ RTEST_TIMEOUT(timers_fire_while_every_p_yields, 120)
 		go_sleep(MS);
 	kprintf("# %u yielders, %lu yields; worst lateness of main's 1 ms "
 		"sleeps %ld us\n", n, y.rounds, worst / 1000);
-	KT_CMP(y.rounds, >, 0);
 	KT_CMP(worst, <, 1000 * MS);
 }
