@@ -65,10 +65,44 @@ void delay_us(uint64_t us)
 		cpu_relax();
 }
 
+/*
+ * A LAPIC count read with the TSC read just before and after it: the TSC
+ * of the read is their midpoint.  False if the read took over 10 us.
+ * Under TCG an MMIO read waits for QEMU's global lock, which its I/O
+ * thread can hold for milliseconds (after GRUB, refreshing the display):
+ * an unbracketed read made the calibration 25-500% too high.
+ */
+static bool lapic_read_at(uint64_t *elapsed, uint64_t *tsc)
+{
+	uint64_t a = rdtsc();
+	*elapsed = read_lapic_elapsed();
+	uint64_t b = rdtsc();
+	*tsc = a + (b - a) / 2;
+	return b - a < tsc_hz / 100000;
+}
+
+/* The LAPIC timer's rate over 1 ms of TSC time, from clean reads. */
+static uint64_t lapic_measure(void)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		uint64_t l0, l1, t0, t1;
+		lapic_timer_oneshot_masked(0xffffffffu);
+		bool ok = lapic_read_at(&l0, &t0);
+		while (rdtsc() - t0 < tsc_hz / 1000)
+			cpu_relax();
+		ok = lapic_read_at(&l1, &t1) && ok;
+		lapic_timer_stop();
+		if (ok && l1 > l0)
+			return (l1 - l0) * tsc_hz / (t1 - t0);
+	}
+	panic("time: no clean LAPIC timer reading in 100 tries");
+}
+
 /**
  * time_init - measure the TSC three times over 2 ms of PIT time and keep
  * the median (one sample disturbed by the host is outvoted), then the LAPIC
- * timer over 1 ms of TSC time.  Boot CPU, interrupts disabled.  Returns.
+ * timer the same way over 1 ms of TSC time.  Boot CPU, interrupts
+ * disabled.  Returns.
  */
 void time_init(void)
 {
@@ -92,16 +126,12 @@ void time_init(void)
 	tsc_mult = ((tsc_hz / NSEC_PER_SEC) << 32) +
 		   ((tsc_hz % NSEC_PER_SEC) << 32) / NSEC_PER_SEC;
 
-	lapic_timer_oneshot_masked(0xffffffffu);
-	uint64_t t0 = rdtsc();
-	uint64_t l0 = read_lapic_elapsed();
-	uint64_t t1;
-	do {
-		t1 = rdtsc();
-	} while (t1 - t0 < tsc_hz / 1000);
-	uint64_t l1 = read_lapic_elapsed();
-	lapic_timer_stop();
-	lapic_hz = (l1 - l0) * tsc_hz / (t1 - t0);
+	for (int i = 0; i < 3; i++)
+		hz[i] = lapic_measure();
+	if (hz[0] > hz[1]) { uint64_t t = hz[0]; hz[0] = hz[1]; hz[1] = t; }
+	if (hz[1] > hz[2]) { uint64_t t = hz[1]; hz[1] = hz[2]; hz[2] = t; }
+	if (hz[0] > hz[1]) { uint64_t t = hz[0]; hz[0] = hz[1]; hz[1] = t; }
+	lapic_hz = hz[1];
 	if (lapic_hz < 1000)
 		panic("time: LAPIC timer rate %lu Hz is implausible", lapic_hz);
 }
