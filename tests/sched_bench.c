@@ -65,7 +65,8 @@ static void yielder(void *a)
 	gwait_done(&y->wg);
 }
 
-RBENCH(bench_gosched)
+/* Two yielders, n rounds each: both loops interleave, 2n switches. */
+static void yield_pair(const char *name)
 {
 	static struct yielders y;
 
@@ -75,8 +76,12 @@ RBENCH(bench_gosched)
 	go_spawn(yielder, &y);
 	go_spawn(yielder, &y);
 	gwait_wait(&y.wg);
-	/* Both loops interleave: 2n switches between them. */
-	bench_print("gosched", y.t1 - y.t0, 2ull * y.n);
+	bench_print(name, y.t1 - y.t0, 2ull * y.n);
+}
+
+RBENCH(bench_gosched)
+{
+	yield_pair("gosched");
 }
 
 /*
@@ -91,19 +96,12 @@ static void sleeper_500ms(void *a)
 
 RBENCH(bench_gosched_timer_pending)
 {
-	static struct yielders y;
 	static struct gwait slept;
 
 	gwait_add(&slept, 1);
 	go_spawn(sleeper_500ms, &slept);
 	go_sched();			/* it runs and sleeps */
-	y = (struct yielders){ .n = 100000 };
-	gwait_add(&y.wg, 2);
-	y.t0 = rdtsc();
-	go_spawn(yielder, &y);
-	go_spawn(yielder, &y);
-	gwait_wait(&y.wg);
-	bench_print("gosched-timer-pending", y.t1 - y.t0, 2ull * y.n);
+	yield_pair("gosched-timer-pending");
 	gwait_wait(&slept);		/* no timer left for the next bench */
 }
 
