@@ -66,13 +66,11 @@ void delay_us(uint64_t us)
 }
 
 /*
- * A LAPIC count read with the TSC read just before and after it: the TSC
- * of the read is their midpoint.  False if the read took over 10 us.
- * Under TCG an MMIO read waits for QEMU's global lock, which its I/O
- * thread can hold for milliseconds (after GRUB, refreshing the display):
- * an unbracketed read made the calibration 25-500% too high.
+ * Under TCG a read of the LAPIC count can be held up for milliseconds
+ * (QEMU's global lock, the first translation of the code): after GRUB,
+ * an unbracketed read made the calibration 25-600% too high.
  */
-static bool lapic_read_at(uint64_t *elapsed, uint64_t *tsc)
+bool lapic_read_bracketed(uint64_t *elapsed, uint64_t *tsc)
 {
 	uint64_t a = rdtsc();
 	*elapsed = read_lapic_elapsed();
@@ -87,15 +85,23 @@ static uint64_t lapic_measure(void)
 	for (int tries = 0; tries < 100; tries++) {
 		uint64_t l0, l1, t0, t1;
 		lapic_timer_oneshot_masked(0xffffffffu);
-		bool ok = lapic_read_at(&l0, &t0);
+		bool ok = lapic_read_bracketed(&l0, &t0);
 		while (rdtsc() - t0 < tsc_hz / 1000)
 			cpu_relax();
-		ok = lapic_read_at(&l1, &t1) && ok;
+		ok = lapic_read_bracketed(&l1, &t1) && ok;
 		lapic_timer_stop();
 		if (ok && l1 > l0)
 			return (l1 - l0) * tsc_hz / (t1 - t0);
 	}
 	panic("time: no clean LAPIC timer reading in 100 tries");
+}
+
+/* The median of three samples: one disturbed by the host is outvoted. */
+static uint64_t median3(uint64_t v[3])
+{
+	uint64_t lo = MIN(v[0], v[1]), hi = MAX(v[0], v[1]);
+
+	return v[2] < lo ? lo : v[2] > hi ? hi : v[2];
 }
 
 /**
@@ -114,11 +120,7 @@ void time_init(void)
 		uint64_t d = pit_measure(read_tsc, pit_ticks, &seen);
 		hz[i] = d * PIT_HZ / seen;
 	}
-	/* median of three */
-	if (hz[0] > hz[1]) { uint64_t t = hz[0]; hz[0] = hz[1]; hz[1] = t; }
-	if (hz[1] > hz[2]) { uint64_t t = hz[1]; hz[1] = hz[2]; hz[2] = t; }
-	if (hz[0] > hz[1]) { uint64_t t = hz[0]; hz[0] = hz[1]; hz[1] = t; }
-	tsc_hz = hz[1];
+	tsc_hz = median3(hz);
 	if (tsc_hz < 1000000)
 		panic("time: TSC rate %lu Hz is implausible", tsc_hz);
 	ns_mult = (NSEC_PER_SEC << 32) / tsc_hz;
@@ -128,10 +130,7 @@ void time_init(void)
 
 	for (int i = 0; i < 3; i++)
 		hz[i] = lapic_measure();
-	if (hz[0] > hz[1]) { uint64_t t = hz[0]; hz[0] = hz[1]; hz[1] = t; }
-	if (hz[1] > hz[2]) { uint64_t t = hz[1]; hz[1] = hz[2]; hz[2] = t; }
-	if (hz[0] > hz[1]) { uint64_t t = hz[0]; hz[0] = hz[1]; hz[1] = t; }
-	lapic_hz = hz[1];
+	lapic_hz = median3(hz);
 	if (lapic_hz < 1000)
 		panic("time: LAPIC timer rate %lu Hz is implausible", lapic_hz);
 }

@@ -13,6 +13,16 @@ extern uint32_t tick_hz;	/* periodic tick rate (hz=, default 1000) */
 /* time_init - calibrate the TSC and LAPIC timer against PIT channel 0. */
 void time_init(void);
 
+/*
+ * lapic_read_bracketed - this CPU's LAPIC timer count, turned to grow as
+ * the timer counts down (0xffffffff - count: the difference of two reads
+ * of one arming is the counts between them), with the TSC of the read
+ * (the midpoint of rdtsc just before and after).  False if the read took
+ * over 10 us (a host stall): take it again.  Any context, after
+ * time_init.
+ */
+bool lapic_read_bracketed(uint64_t *elapsed, uint64_t *tsc);
+
 /* tick_start_cpu - start this CPU's periodic tick.  Interrupts disabled. */
 void tick_start_cpu(void);
 

@@ -156,30 +156,21 @@ struct lapic_rate {
 	uint32_t cpu, tries;
 };
 
-static bool bracketed_count(uint32_t *count, uint64_t *tsc)
-{
-	uint64_t a = rdtsc();
-	*count = lapic_timer_current();
-	uint64_t b = rdtsc();
-	*tsc = a + (b - a) / 2;
-	return b - a < tsc_hz / 100000;		/* 10 us */
-}
-
 static void measure_lapic(void *arg)
 {
 	struct lapic_rate *r = arg;
 
 	for (r->tries = 1; r->tries <= 100; r->tries++) {
-		uint64_t f = irq_save(), t0, t1;
-		uint32_t c0, c1;
-		bool ok = bracketed_count(&c0, &t0);
+		uint64_t f = irq_save(), t0, t1, l0, l1;
+		bool ok = lapic_read_bracketed(&l0, &t0);
 		while (rdtsc() - t0 < tsc_hz / 5000)	/* 200 us */
 			cpu_relax();
-		ok = bracketed_count(&c1, &t1) && ok;
+		ok = lapic_read_bracketed(&l1, &t1) && ok;
 		r->cpu = this_cpu_id();
+		bool ran_out = lapic_timer_current() == 0;
 		irq_restore(f);
-		if (ok && c1 != 0 && c1 < c0) {
-			r->hz = (uint64_t)(c0 - c1) * tsc_hz / (t1 - t0);
+		if (ok && !ran_out && l1 > l0) {
+			r->hz = (l1 - l0) * tsc_hz / (t1 - t0);
 			return;
 		}
 		ksleep_until(nanotime() + 300 * NSEC_PER_USEC);

@@ -54,15 +54,19 @@ guest() {		# guest LOGNAME MACHINE SMP CMDLINE -> exit status
 	$R -m "$2" -s "$3" -c "$4" -t 120 > "$L/$1.log" 2>&1
 }
 
-# A guest on microvm must exit with STATUS and print a line matching the
-# extended regular expression ERE.
-expect_exit() {		# expect_exit LOGNAME SMP CMDLINE STATUS ERE DESCRIPTION
+# A guest on microvm must exit with STATUS and print, for each extended
+# regular expression ERE, a line matching it.
+expect_exit() {		# expect_exit LOGNAME SMP CMDLINE STATUS DESCRIPTION ERE...
+	xlog=$L/$1.log xstatus=$4 xdesc=$5
 	guest "$1" microvm "$2" "$3"
 	rc=$?
-	grep -qE "$5" "$L/$1.log"
-	found=$?
-	check "$6" $([ $rc = "$4" ] && [ $found = 0 ] && echo 0 || echo 1) \
-		"status $rc, see $L/$1.log"
+	shift 5
+	missing=0
+	for ere in "$@"; do
+		grep -qE "$ere" "$xlog" || missing=$((missing + 1))
+	done
+	check "$xdesc" $([ $rc = "$xstatus" ] && [ $missing = 0 ] && echo 0 || echo 1) \
+		"status $rc, $missing of $# lines missing, see $xlog"
 }
 
 echo "== host programs"
@@ -82,11 +86,11 @@ sh tools/mkiso.sh $B/rt0.elf $B/rt0-test.iso "test=*" &&
 
 echo "== harness checks"
 expect_exit badcmd 2 "maxcpus=2 nosuchkey=1" 2 \
-	"command line: unknown key 'nosuchkey'" \
-	"bad command line exits with status 2 and names the key"
+	"bad command line exits with status 2 and names the key" \
+	"command line: unknown key 'nosuchkey'"
 expect_exit badval 1 "hz=fast" 2 \
-	"bad value 'fast' for key 'hz': expected hz=N" \
-	"malformed value exits with status 2 and the accepted form"
+	"malformed value exits with status 2 and the accepted form" \
+	"bad value 'fast' for key 'hz': expected hz=N"
 
 $R -k -m microvm -s 2 -c "test=selftest_must_fail" -t 120 > "$L/mustfail.log" 2>&1
 rc=$?
@@ -102,15 +106,12 @@ found=$?
 check "a hung test is a TIMEOUT and fails the run" \
 	$([ $rc != 0 ] && [ $found = 0 ] && echo 0 || echo 1) "runner exit $rc"
 
-guest fault microvm 2 "test=selftest_unexpected_fault"
-rc=$?
-ok=1
-grep -q "EXCEPTION #PF page fault (vector 14) on cpu" "$L/fault.log" &&
-grep -q "cause: NULL pointer dereference" "$L/fault.log" &&
-grep -q "#1  0x.* selftest_unexpected_fault+0x" "$L/fault.log" &&
-grep -q "r15 0x" "$L/fault.log" && ok=0
-check "an unexpected fault prints a symbolized report and exits 3" \
-	$([ $rc = 3 ] && [ $ok = 0 ] && echo 0 || echo 1) "status $rc"
+expect_exit fault 2 "test=selftest_unexpected_fault" 3 \
+	"an unexpected fault prints a symbolized report and exits 3" \
+	"EXCEPTION #PF page fault \(vector 14\) on cpu" \
+	"cause: NULL pointer dereference" \
+	"#1  0x.* selftest_unexpected_fault\+0x" \
+	"r15 0x"
 
 guest kstat microvm 4 "test=kthread_timed_wait_reports_correctly kstat=1"
 rc=$?
@@ -118,26 +119,22 @@ rows=$(grep -cE '^# kstat: +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9
 check "kstat=1 prints the per-CPU scheduler counters ($rows of 4 rows)" \
 	$([ $rc = 0 ] && [ "$rows" = 4 ] && echo 0 || echo 1) "status $rc"
 
-guest throw microvm 2 "test=selftest_throw"
-rc=$?
-ok=1
-grep -q "^fatal error: casgstatus: bad transition 2 -> 0" "$L/throw.log" &&
-grep -q "^runtime: cpu [0-9]*, M[0-9]*, goroutine " "$L/throw.log" &&
-grep -qE "#0  0x.* casgstatus(_fail)?\+0x" "$L/throw.log" &&
-grep -q "^  P0: status=" "$L/throw.log" && grep -q "^  M0: p=" "$L/throw.log" &&
-grep -q "^  G1: status=" "$L/throw.log" && ok=0
-check "a runtime throw prints message, CPU/M/G, backtrace and dump, exits 3" \
-	$([ $rc = 3 ] && [ $ok = 0 ] && echo 0 || echo 1) "status $rc"
+expect_exit throw 2 "test=selftest_throw" 3 \
+	"a runtime throw prints message, CPU/M/G, backtrace and dump, exits 3" \
+	"^fatal error: casgstatus: bad transition 2 -> 0" \
+	"^runtime: cpu [0-9]*, M[0-9]*, goroutine " \
+	"#0  0x.* casgstatus(_fail)?\+0x" \
+	"^  P0: status=" "^  M0: p=" "^  G1: status="
 
 expect_exit badunlock 2 "test=selftest_bad_unlock" 3 \
-	"^fatal error: runtime: internal error: misuse of lockOSThread" \
-	"misusing the internal unlockOSThread throws"
+	"misusing the internal unlockOSThread throws" \
+	"^fatal error: runtime: internal error: misuse of lockOSThread"
 expect_exit notparked 2 "test=selftest_ready_not_parked" 3 \
-	"^fatal error: ready: goroutine [0-9]+ is in status 2, not waiting" \
-	"go_ready of a goroutine that is not parked throws"
+	"go_ready of a goroutine that is not parked throws" \
+	"^fatal error: ready: goroutine [0-9]+ is in status 2, not waiting"
 expect_exit outside 2 "test=selftest_spawn_outside_goroutine" 3 \
-	"go_spawn called outside a goroutine" \
-	"go_spawn from a kernel thread that is no M panics clearly"
+	"go_spawn from a kernel thread that is no M panics clearly" \
+	"go_spawn called outside a goroutine"
 
 guest spread microvm 4 "app=spread schedtrace=100"
 rc=$?
