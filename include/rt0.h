@@ -16,10 +16,40 @@
 /* go_spawn - start a goroutine running fn(arg) (Go's "go fn(arg)"). */
 void go_spawn(void (*fn)(void *arg), void *arg);
 
+/*
+ * The scheduling points, go_sched and go_park, are calls in Go's register
+ * convention rather than C's: they clobber every register but rsp and
+ * rbp, so switching goroutines saves three registers, not nine.  They are
+ * inline asm calls that tell the compiler so; it keeps what it needs
+ * across them on the stack, as Go's compiler does.
+ */
+#ifdef __AVX512F__
+#define RT0_VREGS_HI_ , "xmm16", "xmm17", "xmm18", "xmm19", "xmm20",	\
+	"xmm21", "xmm22", "xmm23", "xmm24", "xmm25", "xmm26", "xmm27",	\
+	"xmm28", "xmm29", "xmm30", "xmm31", "k1", "k2", "k3", "k4",	\
+	"k5", "k6", "k7"
+#else
+#define RT0_VREGS_HI_
+#endif
+#ifdef __SSE__
+#define RT0_VREGS_ , "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5",	\
+	"xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",	\
+	"xmm13", "xmm14", "xmm15", "st", "st(1)", "st(2)", "st(3)",	\
+	"st(4)", "st(5)", "st(6)", "st(7)" RT0_VREGS_HI_
+#else
+#define RT0_VREGS_
+#endif
+#define RT0_SWITCH_CLOBBERS_ "rax", "rbx", "r8", "r9", "r10",	\
+	"r11", "r12", "r13", "r14", "r15", "memory", "cc" RT0_VREGS_
+
 /* go_sched - yield the processor; the goroutine stays runnable
  * (runtime.Gosched), at the back of its P's run queue: the next
  * goroutine there runs first. */
-void go_sched(void);
+static inline void go_sched(void)
+{
+	__asm__ volatile("call gosched_mcall"
+			 ::: "rcx", "rdx", "rsi", "rdi", RT0_SWITCH_CLOBBERS_);
+}
 
 /* go_exit - end the calling goroutine (runtime.Goexit).  No return. */
 void go_exit(void) __attribute__((noreturn));
@@ -85,15 +115,20 @@ go_g *go_self(void);
 /*
  * go_park - block the calling goroutine.  Once it is parked (waiting),
  * before it is switched out, unlockf(self, arg) runs (if not NULL) on the
- * same stack; if it returns false the goroutine resumes at once, and no
- * one may have readied it.  Otherwise anyone may go_ready it from the
+ * runtime's stack (the M's g0, as in Go); if it returns false the
+ * goroutine resumes at once, and no one may have readied it.  Otherwise anyone may go_ready it from the
  * moment unlockf runs (even from inside unlockf): it runs once its switch
  * is over.  unlockf is the place to release the lock that protects the
  * wait queue the goroutine was put on; it must not park or yield.  reason
  * is shown in dumps.
  */
-void go_park(bool (*unlockf)(go_g *self, void *arg), void *arg,
-	     const char *reason);
+static inline void go_park(bool (*unlockf)(go_g *self, void *arg),
+			   void *arg, const char *reason)
+{
+	__asm__ volatile("call gopark_mcall"
+			 : "+c"(unlockf), "+S"(arg), "+d"(reason)
+			 :: "rdi", RT0_SWITCH_CLOBBERS_);
+}
 
 /* go_ready - make a parked goroutine runnable (it runs next on this P).
  * Readying one that is not parked is a fatal runtime error. */

@@ -1,7 +1,8 @@
 /*
  * sched/asm_amd64.S - switching goroutines: gogo, mcall (and
- * mcall_noresume), gswitch, systemstack, the save routine, goexit, and the
- * start of every M (mstart).
+ * mcall_noresume), the scheduling points gosched_mcall and gopark_mcall,
+ * systemstack, the save routine, goexit, and the start of every M
+ * (mstart).
  *
  * The current G lives in the M's TLS: g_tls@tpoff(%fs).  Offsets come from
  * asmoffsets.h (checked against offsetof).  Every routine runs with
@@ -11,7 +12,8 @@
  * C callee-saved registers (rbx, rbp, r12-r15) must survive mcall from the
  * caller's point of view even though the G may resume on another M: mcall
  * pushes them on the G's own stack and records mcall_resume as the G's pc,
- * so gogo resumes through a pop sequence.
+ * so gogo resumes through a pop sequence.  The scheduling points need not:
+ * their callers follow Go's convention, where a call clobbers them.
  */
 #include "sched/asmoffsets.h"
 
@@ -91,25 +93,54 @@ mcall_resume:
 	ret
 
 /*
- * void gswitch(struct g *gp, struct g *next) - switch from the current G
- * straight to another, without the g0 hop of mcall+gogo: the fast paths
- * of gosched and gopark.				[rdi = gp, rsi = next]
- * The caller (on gp, gp == g) has done the scheduling: gp's new status,
- * gp->switching = 1, gp->m = NULL, next _Grunning on this M as its curg.
- * Saves gp like mcall, sets g = next, moves to next's stack, then stores
- * gp->switching = 0 -- from here another M may resume gp -- and jumps to
- * next's pc as gogo does.  From the caller's view it returns when gp is
- * resumed (at mcall_resume, on whichever M).
+ * Scheduling points in Go's register convention.  gosched_mcall and
+ * gopark_mcall are called only from the inline asm of go_sched and
+ * go_park (include/rt0.h), which declares every register but rsp and rbp
+ * clobbered, as every call is in Go's ABI.  So a G saved here needs only
+ * sp, pc (the return address, popped) and bp in g->sched, and gogo
+ * resumes it as if the call had returned.  Each is mcall(fn) for that
+ * convention, fn being Go's gosched_m or park_m: save the G, set g = g0,
+ * call fn on the top of g0's stack.  fn never returns: it ends in gogo or
+ * schedule.
+ *
+ * MCALL_SWITCH fn, gp, mp: [in: gp = g, mp = g->m, and fn's other
+ * arguments, each in its argument register]  Throws (mcall_not_curg) if
+ * the caller is not the M's curg: on g0, nothing may park or yield.
+ * Clobbers rax, r11.
  */
-	.globl gswitch
-gswitch:
-	SAVE_G %rdi, %rax
-	movq %rsi, %fs:g_tls@tpoff
-	movq G_SCHED_SP(%rsi), %rsp
-	movl $0, G_SWITCHING(%rdi)	/* a plain store is a release on x86 */
-	movq G_SCHED_BP(%rsi), %rbp
-	movq G_SCHED_CTXT(%rsi), %rdi
-	jmp *G_SCHED_PC(%rsi)
+.macro MCALL_SWITCH fn, gp, mp
+	cmpq M_CURG(\mp), \gp
+	jne mcall_not_curg
+	popq %r11
+	movq %r11, G_SCHED_PC(\gp)
+	movq %rsp, G_SCHED_SP(\gp)
+	movq %rbp, G_SCHED_BP(\gp)
+	movq M_G0(\mp), %rax		/* rax = g0 */
+	movq %rax, %fs:g_tls@tpoff
+	movq G_SCHED_SP(%rax), %rsp
+	xorl %ebp, %ebp			/* g0's frame chain ends here */
+	call \fn
+	ud2
+.endm
+
+/* void gosched_mcall(void)			[Go's convention: see above]
+ * Calls gosched_m(pp, gp, mp): pp = mp->p, in the registers runqput's
+ * spill (RUNQPUT_FULL) takes pp and gp in. */
+	.globl gosched_mcall
+gosched_mcall:
+	movq %fs:g_tls@tpoff, %rsi
+	movq G_M(%rsi), %rdx
+	movq M_P(%rdx), %rdi
+	MCALL_SWITCH gosched_m, %rsi, %rdx
+
+/* void gopark_mcall(unlockf, lock, reason)	[rcx, rsi, rdx; Go's convention]
+ * Calls park_m(gp, lock, reason, unlockf, mp): gp and lock are where
+ * unlockf(gp, lock) takes them. */
+	.globl gopark_mcall
+gopark_mcall:
+	movq %fs:g_tls@tpoff, %rdi
+	movq G_M(%rdi), %r8
+	MCALL_SWITCH park_m, %rdi, %r8
 
 /*
  * void systemstack(void (*fn)(void *), void *arg)	[rdi = fn, rsi = arg]

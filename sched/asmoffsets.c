@@ -13,6 +13,6 @@ CHECK(g, stack.lo, G_STACK_LO);
 CHECK(g, stack.hi, G_STACK_HI);
 CHECK(g, sched, G_SCHED);
 CHECK(g, m, G_M);
-CHECK(g, switching, G_SWITCHING);
 CHECK(m, g0, M_G0);
 CHECK(m, curg, M_CURG);
+CHECK(m, p, M_P);

@@ -23,10 +23,10 @@
 #define G_SCHED_BP	(G_SCHED + GOBUF_BP)
 #define G_SCHED_CTXT	(G_SCHED + GOBUF_CTXT)
 #define G_M		64
-#define G_SWITCHING	160
 
 /* struct m */
 #define M_G0		0
 #define M_CURG		8
+#define M_P		16
 
 #endif

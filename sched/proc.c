@@ -40,10 +40,12 @@
  * runs -> it returns into goexit, which switches to g0 and calls goexit0
  * (Goexit: goexit1's mcall_noresume(goexit0)) -> gfput -> schedule (its
  * common case inline: the next local G).
- * Gosched puts the G at the tail of its P's queue; gopark makes it
- * _Gwaiting and runs its unlockf; both then switch straight to the next
- * local G when there is one (gswitch, "The fast paths" below), else go
- * to g0 (mcall) and schedule.  goready puts a G in the readier's runnext.
+ * Gosched and gopark switch to g0 as Go's do (mcall: gosched_m, park_m),
+ * cheaply, since their callers use Go's register convention; on g0
+ * Gosched puts the G at the tail of its P's queue, gopark makes it
+ * _Gwaiting and runs its unlockf, and both run the next local G without
+ * schedule()'s frame when there is one ("Gosched, park, ready, exit"
+ * below).  goready puts a G in the readier's runnext.
  *
  * findrunnable looks, in Go's order: the global queue once every 61
  * schedticks (fairness), the local queue (runnext first), the global
@@ -358,7 +360,7 @@ static void resetspinning(void)
 }
 
 /* wakep's first test, cheap enough for the fast paths to make inline. */
-static inline bool wakep_wanted(void)
+static __always_inline bool wakep_wanted(void)
 {
 	return gomaxprocs > 1 &&
 	       __atomic_load_n(&sched.nmspinning, __ATOMIC_SEQ_CST) == 0;
@@ -651,24 +653,6 @@ static __always_inline void dropg(struct m *mp, struct g *gp)
 }
 
 /*
- * waitswitched - wait until @gp's old M has saved it and left its stack
- * (g.switching).  Waits only if gp was readied or stolen while that M was
- * still switching it out: a few instructions, or as long as the M is
- * held up in wakep (gosched's fast path wakes a P with gp queued).
- */
-static __attribute__((noinline, cold)) void waitswitched_slow(struct g *gp)
-{
-	while (__atomic_load_n(&gp->switching, __ATOMIC_ACQUIRE))
-		cpu_relax();
-}
-
-static __always_inline void waitswitched(struct g *gp)
-{
-	if (unlikely(__atomic_load_n(&gp->switching, __ATOMIC_ACQUIRE)))
-		waitswitched_slow(gp);
-}
-
-/*
  * execute_prep - everything execute does but the jump: @gp (dequeued by
  * this M from its P @pp) becomes the M's curg, _Grunning.  inheritTime:
  * it shares the current time slice (it came from runnext), so schedtick
@@ -677,11 +661,10 @@ static __always_inline void waitswitched(struct g *gp)
 static __always_inline void
 execute_prep(struct m *mp, struct p *pp, struct g *gp, bool inheritTime)
 {
-	waitswitched(gp);
 	mp->curg = gp;
 	gp->m = mp;
-	casgstatus(gp, _Grunnable, _Grunning);
-	gp->preempt = 0;
+	casgstatus_own(gp, _Grunnable, _Grunning);
+	__atomic_store_n(&gp->preempt, 0, __ATOMIC_RELAXED);
 	if (!inheritTime)
 		pp->schedtick++;
 }
@@ -701,7 +684,7 @@ void execute(struct g *gp, bool inheritTime)
 static __always_inline bool local_turn(struct p *pp)
 {
 	return !timers_due(pp) &&
-	       !(__atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) &&
+	       !(unlikely(nonzero32((const uint32_t *)&sched.runqsize)) &&
 		 pp->schedtick % 61 == 0);
 }
 
@@ -923,34 +906,51 @@ top:;
 /* ---- Gosched, park, ready, exit ---- */
 
 /*
- * The fast paths.  gosched and gopark, when the next G is on the local
- * queue, switch to it directly (gswitch) instead of going through g0
- * (mcall, schedule, gogo): they do schedule()'s common case themselves,
- * on the G's stack, in runtime text (never preempted asynchronously).
- * The G is queued or may be readied before its registers are saved, so
- * it carries g.switching until gswitch has left its stack, and whoever
- * resumes it first waits for that (execute_prep).  Anything unusual --
- * a locked G on either side, a due timer, the global queue's turn, an
- * empty local queue -- takes the g0 path.  (A timer that is not due yet
- * does not: Go's checkTimers also returns at once before timer0When.)
+ * Gosched and park switch through g0 as Go's do -- mcall(gosched_m),
+ * mcall(park_m) -- and cheaply: the caller follows Go's register
+ * convention (go_sched and go_park in include/rt0.h), so saving the G is
+ * three stores (gosched_mcall, gopark_mcall in asm_amd64.S).  Once on
+ * g0 the G is fully saved: it may be queued, stolen or readied at once.
+ * gosched_m and park_m then do schedule()'s common case themselves,
+ * without its frame: no locked G on either side, no timer due, not the
+ * global queue's turn (every 61 schedticks), a G on the local queue.
+ * Anything else goes to schedule().  (A timer that is pending but not
+ * due costs one rdtsc: Go's checkTimers also returns early before
+ * timer0When.)  goexit0 does the same after a G exits.
  */
 
 /*
- * The fast paths' choice of the next G, or NULL for the g0 path: as
- * runqget_sched, called by an M that was running a G (so it is not
- * spinning: it stopped when it found that G).
+ * gogo(&gp->sched) inline, the fast paths' last step: g = gp, rsp, rbp
+ * and rdi (ctxt) from gp->sched, jump to its pc.  (rdi is clobbered so
+ * that gp is not in it.)
  */
-static __always_inline struct g *
-next_direct(struct m *mp, struct p *pp, bool *inheritTime)
+static __always_inline __noreturn void gogo_inline(struct g *gp)
 {
-	if (unlikely(mp->lockedg) || !local_turn(pp))
-		return NULL;
-	struct g *next = runqget(pp, inheritTime);
-	if (next && unlikely(next->lockedm)) {
+	__asm__ volatile("movq %0, %%fs:g_tls@tpoff\n\t"
+			 "movq %c1(%0), %%rsp\n\t"
+			 "movq %c2(%0), %%rbp\n\t"
+			 "movq %c3(%0), %%rdi\n\t"
+			 "jmp *%c4(%0)"
+			 :: "r"(gp),
+			    "i"(__builtin_offsetof(struct g, sched.sp)),
+			    "i"(__builtin_offsetof(struct g, sched.bp)),
+			    "i"(__builtin_offsetof(struct g, sched.ctxt)),
+			    "i"(__builtin_offsetof(struct g, sched.pc))
+			 : "rdi", "memory");
+	__builtin_unreachable();
+}
+
+/* execute(@next) from a fast path: @next was taken from @pp's queue. */
+static __always_inline __noreturn void
+execute_fast(struct m *mp, struct p *pp, struct g *next, bool inheritTime)
+{
+	if (unlikely(next->lockedm)) {
+		mp->curg = NULL;
 		runqput(pp, next, true);	/* schedule() hands it over */
-		return NULL;
+		schedule();
 	}
-	return next;
+	execute_prep(mp, pp, next, inheritTime);
+	gogo_inline(next);
 }
 
 static void runqput_full_sys(uint64_t pp, uint64_t gp, uint64_t unused)
@@ -976,99 +976,88 @@ static __cold_regs void wakep_cold(void)
 	wakep();
 }
 
-/* gosched's g0 path. */
-static void gosched_m(struct g *gp)
+/**
+ * gosched_m - Gosched, on g0 (gosched_mcall saved @gp, the curg of this
+ * M @mp, which holds @pp): @gp goes to the tail of @pp's run queue and
+ * the next local G runs.  That is Go's goyield; Go's Gosched uses the global queue (a lock
+ * round trip per yield), where any P may pick the G up -- here an idle P
+ * steals it.  Never returns.
+ */
+void gosched_m(struct p *pp, struct g *gp, struct m *mp) __noreturn;
+__fastpath
+void gosched_m(struct p *pp, struct g *gp, struct m *mp)
 {
-	struct m *mp = getg()->m;
+	struct g *next;
 
-	casgstatus(gp, _Grunning, _Grunnable);
-	dropg(mp, gp);
-	runqput(mp->p, gp, false);
+	casgstatus_own(gp, _Grunning, _Grunnable);
+	gp->m = NULL;
+	if (unlikely(mp->lockedg) || !local_turn(pp))
+		goto slow;
+	if (unlikely((next = runnext_take(pp)) != NULL)) {
+		runqput(pp, gp, false);
+		if (wakep_wanted())	/* gp is queued: StoreLoad, see above */
+			cold_call(wakep_cold);
+		execute_fast(mp, pp, next, true);
+	}
+	if (unlikely(!runqrotate(pp, gp, &next)))
+		goto slow;
+	if (wakep_wanted())
+		cold_call(wakep_cold);
+	execute_fast(mp, pp, next, false);
+slow:
+	mp->curg = NULL;
+	runqput(pp, gp, false);
 	wakep();
 	schedule();
 }
 
-/**
- * gosched - yield: the G goes to the tail of its P's run queue and the
- * next local G runs.  That is Go's goyield; Go's Gosched uses the global
- * queue (a lock round trip per yield), where any P may pick the G up --
- * here an idle P steals it.  On a user G; returns when the G runs again.
- */
-void gosched(void)
+/* park_m when unlockf said no: @gp goes on running at once. */
+static __attribute__((noinline)) __noreturn void park_cancel(struct g *gp)
 {
-	struct g *gp = getg();
-	struct m *mp = gp->m;
-	struct p *pp = mp->p;
-	bool inheritTime;
-	struct g *next = next_direct(mp, pp, &inheritTime);
-
-	if (!next) {
-		mcall(gosched_m);
-		return;
-	}
-	gp->switching = 1;
-	casgstatus(gp, _Grunning, _Grunnable);
-	runqput(pp, gp, false);
-	if (wakep_wanted())	/* gp is queued: StoreLoad, see above */
-		cold_call(wakep_cold);
-	execute_prep(mp, pp, next, inheritTime);
-	gp->m = NULL;		/* last: a throw above still finds the M */
-	gswitch(gp, next);
-}
-
-/* gopark's g0 path: gp is _Gwaiting, its unlockf done. */
-static void park_m(struct g *gp)
-{
-	dropg(getg()->m, gp);
-	__atomic_store_n(&gp->switching, 0, __ATOMIC_RELEASE);
-	schedule();
-}
-
-/* gopark when unlockf said no: the current G goes on running. */
-static __attribute__((noinline)) void gopark_cancel(void)
-{
-	struct g *gp = getg();
-
 	casgstatus(gp, _Gwaiting, _Grunnable);
-	casgstatus(gp, _Grunnable, _Grunning);
 	gp->waitreason = NULL;
-	gp->switching = 0;
+	execute(gp, true);
 }
 
 /**
- * gopark - put the current G to sleep (_Gwaiting) until goready.
- * unlockf(gp, lock), if given, runs once the G is _Gwaiting, before it
- * is switched out; if it returns false the G goes on running at once
- * (and nobody may have readied it).  Otherwise anyone may ready the G
- * from the moment unlockf runs: it will not run twice, nor before its
- * M has left its stack (g.switching).  unlockf runs on this M, on the
- * G's stack, and must not park or yield.  On a user G.
+ * park_m - gopark, on g0 (gopark_mcall saved @gp, the curg of this M
+ * @mp): @gp becomes
+ * _Gwaiting, then unlockf(gp, lock) runs, if given; if it returns false
+ * gp goes on running at once (and nobody may have readied it).
+ * Otherwise anyone may ready gp from the moment unlockf runs, and the
+ * next local G runs.  unlockf runs on g0, as Go's does: it must not park
+ * or yield.  Never returns.
  */
-void gopark(bool (*unlockf)(struct g *, void *), void *lockp,
-	    const char *reason)
+void park_m(struct g *gp, void *lock, const char *reason,
+	    bool (*unlockf)(struct g *, void *), struct m *mp) __noreturn;
+__fastpath
+void park_m(struct g *gp, void *lock, const char *reason,
+	    bool (*unlockf)(struct g *, void *), struct m *mp)
 {
-	struct g *gp = getg();
-	bool inheritTime;
+	struct g *next;
 
 	gp->waitreason = reason;
-	gp->switching = 1;
-	casgstatus(gp, _Grunning, _Gwaiting);
-	if (unlockf && !unlockf(gp, lockp)) {
-		gopark_cancel();
-		return;
-	}
-	/* Read again rather than kept across the call: no frame needed. */
-	gp = getg();
-	struct m *mp = gp->m;
+	casgstatus_own(gp, _Grunning, _Gwaiting);
+	gp->m = NULL;
+	/*
+	 * m.curg stays gp until the next G is chosen (dropg's other half):
+	 * it is where gp is found again after the call, which keeps gp out
+	 * of a callee-saved register and this function free of a frame.
+	 * unlockf runs on g0, so it is not preempted asynchronously.
+	 */
+	if (unlockf && !unlockf(gp, lock))
+		park_cancel(getg()->m->curg);
+	mp = getg()->m;
 	struct p *pp = mp->p;
-	struct g *next = next_direct(mp, pp, &inheritTime);
-	if (!next) {
-		mcall(park_m);
-		return;
-	}
-	execute_prep(mp, pp, next, inheritTime);
-	gp->m = NULL;		/* last: a throw above still finds the M */
-	gswitch(gp, next);
+	if (unlikely(mp->lockedg) || !local_turn(pp))
+		goto slow;
+	if (likely((next = runnext_xchg(pp)) != NULL))
+		execute_fast(mp, pp, next, true);
+	if (likely((next = runqget_ring(pp)) != NULL))
+		execute_fast(mp, pp, next, false);
+slow:
+	mp->curg = NULL;
+	schedule();
 }
 
 static void wakep_sys(void *unused)
@@ -1084,6 +1073,7 @@ static void wakep_sys(void *unused)
  * which saves the ~30 instructions of a systemstack round trip; spilling
  * a full run queue (runqput_full_cold) and starting an M go to g0.
  */
+__fastpath
 void goready(struct g *gp)
 {
 	casgstatus(gp, _Gwaiting, _Grunnable);	/* or throws: not parked */
@@ -1121,6 +1111,7 @@ static __attribute__((noinline)) __noreturn void goexit0_locked(struct g *gp)
 }
 
 /* gdestroy + schedule, on g0.  Never returns. */
+__fastpath
 void goexit0(struct g *gp)
 {
 	struct m *mp = gp->m;	/* this M: gp was its curg until now */
@@ -1136,11 +1127,12 @@ void goexit0(struct g *gp)
 	 * down means the G is fully gone. */
 	__atomic_fetch_sub(&sched.ngoroutines, 1, __ATOMIC_RELEASE);
 	/* schedule(), its common case first. */
-	struct g *next = next_direct(mp, pp, &inheritTime);
+	if (unlikely(mp->lockedg) || !local_turn(pp))
+		schedule();
+	struct g *next = runqget(pp, &inheritTime);
 	if (!next)
 		schedule();
-	execute_prep(mp, pp, next, inheritTime);
-	gogo(&next->sched);
+	execute_fast(mp, pp, next, inheritTime);
 }
 
 void mcall_returned(void) __noreturn;
@@ -1153,6 +1145,13 @@ void mcall_on_g0(void) __noreturn;
 void mcall_on_g0(void)
 {
 	throw("mcall called on g0");
+}
+
+/* gosched_mcall, gopark_mcall: the caller is not the M's curg. */
+void mcall_not_curg(void) __noreturn;
+void mcall_not_curg(void)
+{
+	throw("go_sched or go_park called on g0, not on a goroutine");
 }
 
 /* ---- Ms ---- */

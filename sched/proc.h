@@ -6,6 +6,7 @@
 #define RT0_PROC_H
 
 #include "sched/runtime2.h"
+#include "include/rt0.h"
 
 #define MAX_PROCS 256
 #define G_STACK_SIZE (16 * 1024)	/* goroutine stacks (fixed size) */
@@ -20,7 +21,8 @@
 void gogo(struct gobuf *buf) __noreturn;
 void mcall(void (*fn)(struct g *));
 void mcall_noresume(void (*fn)(struct g *)) __noreturn;	/* goexit1 */
-void gswitch(struct g *gp, struct g *next);
+void gosched_mcall(void);	/* Go's register convention: go_sched */
+void gopark_mcall(void);	/* and go_park in include/rt0.h */
 void systemstack(void (*fn)(void *), void *arg);
 void systemstack3(uint64_t a, uint64_t b, uint64_t c,
 		  void (*fn)(uint64_t, uint64_t, uint64_t));	/* fn last */
@@ -41,6 +43,14 @@ void mstart(void) __noreturn;
 #define cold_call(fn) __asm__ volatile("call " #fn ::: "memory", "cc")
 #define cold_call_ret(fn, out) \
 	__asm__ volatile("call " #fn : "=a"(out) :: "memory", "cc")
+
+/*
+ * __fastpath: a hot function that keeps no frame (push rbp; mov rsp,rbp
+ * is a sixth of a tiny function).  A backtrace from inside a call it
+ * makes skips it; the g0 fast paths (gosched_m, park_m, goexit0) start
+ * with rbp 0 anyway (MCALL_SWITCH, goexit), where g0's chain ends.
+ */
+#define __fastpath __attribute__((optimize("omit-frame-pointer")))
 
 /* trace.c */
 void throw(const char *msg) __noreturn;
@@ -79,8 +89,8 @@ void casgstatus_fail(struct g *gp, uint32_t oldval, uint32_t newval,
 		     uint32_t cur) __noreturn;
 
 /**
- * casgstatus - move @gp from @oldval to @newval: the only way a G's status
- * changes.  Throws on a transition gtrans_mask does not allow or if the G
+ * casgstatus - move @gp from @oldval to @newval: with casgstatus_own
+ * below, the only way a G's status changes.  Throws on a transition gtrans_mask does not allow or if the G
  * is not in @oldval.  Any M.  (Inline: with constant arguments the table
  * check folds away and only the CAS remains.)
  */
@@ -96,6 +106,22 @@ static __always_inline void casgstatus(struct g *gp, uint32_t oldval, uint32_t n
 						  __ATOMIC_ACQUIRE)))
 		casgstatus_fail(gp, oldval, newval, cur);
 }
+
+/**
+ * casgstatus_own - casgstatus for a G whose status no other M can change
+ * meanwhile: this M's running G, or a G it has just taken off a run
+ * queue.  The same checks, then a release store instead of the CAS.
+ */
+static __always_inline void
+casgstatus_own(struct g *gp, uint32_t oldval, uint32_t newval)
+{
+	if (unlikely(oldval >= 10 || newval >= 10 ||
+		     !(gtrans_mask[oldval] >> newval & 1)) ||
+	    unlikely(gp->atomicstatus != oldval))	/* only we write it */
+		casgstatus_fail(gp, oldval, newval, readgstatus(gp));
+	__atomic_store_n(&gp->atomicstatus, newval, __ATOMIC_RELEASE);
+}
+
 void newproc1(uint64_t fn, uint64_t arg, uint64_t callerpc);
 
 /**
@@ -113,9 +139,17 @@ static __always_inline void newproc(void (*fn)(void *), void *arg)
 void schedule(void) __noreturn;
 void execute(struct g *gp, bool inheritTime) __noreturn;
 void goexit1(void) __noreturn;
-void gosched(void);
-void gopark(bool (*unlockf)(struct g *, void *), void *lock,
-	    const char *reason);
+/* gosched and gopark, for the runtime: include/rt0.h's go_sched, go_park. */
+static inline void gosched(void)
+{
+	go_sched();
+}
+
+static inline void gopark(bool (*unlockf)(struct g *, void *), void *lock,
+			  const char *reason)
+{
+	go_park(unlockf, lock, reason);
+}
 void goready(struct g *gp);
 void wakep(void);
 void startm(struct p *pp, bool spinning, bool lockheld);

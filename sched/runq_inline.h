@@ -14,10 +14,26 @@
 #define RUNQ_SLOT_LOAD(p) __atomic_load_n(p, __ATOMIC_RELAXED)
 #define RUNQ_SLOT_STORE(p, v) __atomic_store_n(p, v, __ATOMIC_RELAXED)
 
+/* The image makes these x86.h's cas32 and xchg64 (RUNQ_CAS_U32,
+ * RUNQ_XCHG_G), the host program (ThreadSanitizer sees only builtins)
+ * the builtins they compile like. */
 static inline bool runq_cas_u32(uint32_t *p, uint32_t old, uint32_t new)
 {
+#ifdef RUNQ_CAS_U32
+	return RUNQ_CAS_U32(p, old, new);
+#else
 	return __atomic_compare_exchange_n(p, &old, new, false,
 					   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+#endif
+}
+
+static inline struct g *runq_xchg_g(struct g **p, struct g *v)
+{
+#ifdef RUNQ_XCHG_G
+	return RUNQ_XCHG_G(p, v);
+#else
+	return __atomic_exchange_n(p, v, __ATOMIC_ACQ_REL);
+#endif
 }
 
 static inline bool runq_cas_g(struct g **p, struct g *old, struct g *new)
@@ -35,6 +51,28 @@ void runqput_full(struct p *pp, struct g *gp);
 #endif
 
 /**
+ * runnext_take - take @pp's runnext G, or NULL.  The read first keeps the
+ * common empty case free of a locked instruction; the exchange then gets
+ * whatever G is still there (thieves only ever clear runnext).  Owner P
+ * only.
+ */
+static inline __attribute__((always_inline)) struct g *
+runnext_take(struct p *pp)
+{
+	if (!RUNQ_LOAD_ACQ(&pp->runnext))
+		return NULL;
+	return runq_xchg_g(&pp->runnext, NULL);
+}
+
+/* runnext_xchg - runnext_take by one exchange, for where runnext is
+ * most likely full (after a ready: park, exit). */
+static inline __attribute__((always_inline)) struct g *
+runnext_xchg(struct p *pp)
+{
+	return runq_xchg_g(&pp->runnext, NULL);
+}
+
+/**
  * runqput - put @gp on @pp's queue: into runnext if @next (the old
  * runnext is kicked to the tail), else at the tail.  Owner P only.
  */
@@ -42,7 +80,7 @@ static inline __attribute__((always_inline)) void
 runqput(struct p *pp, struct g *gp, bool next)
 {
 	if (next) {
-		gp = __atomic_exchange_n(&pp->runnext, gp, __ATOMIC_ACQ_REL);
+		gp = runq_xchg_g(&pp->runnext, gp);
 		if (!gp)
 			return;
 		/* kick the old runnext to the tail */
@@ -57,6 +95,9 @@ runqput(struct p *pp, struct g *gp, bool next)
 	RUNQPUT_FULL(pp, gp);
 }
 
+static inline __attribute__((always_inline)) struct g *
+runqget_ring(struct p *pp);
+
 /**
  * runqget - the next G of @pp's queue (runnext first), or NULL.
  * *inheritTime: it came from runnext and shares the current time slice.
@@ -65,12 +106,19 @@ runqput(struct p *pp, struct g *gp, bool next)
 static inline __attribute__((always_inline)) struct g *
 runqget(struct p *pp, bool *inheritTime)
 {
-	struct g *next = RUNQ_LOAD_ACQ(&pp->runnext);
-	if (next && runq_cas_g(&pp->runnext, next, NULL)) {
+	struct g *next = runnext_take(pp);
+	if (next) {
 		*inheritTime = true;
 		return next;
 	}
 	*inheritTime = false;
+	return runqget_ring(pp);
+}
+
+/* runqget_ring - runqget from the ring only (runnext is empty). */
+static inline __attribute__((always_inline)) struct g *
+runqget_ring(struct p *pp)
+{
 	for (;;) {
 		uint32_t h = RUNQ_LOAD_ACQ(&pp->runqhead);
 		uint32_t t = pp->runqtail;
@@ -80,6 +128,33 @@ runqget(struct p *pp, bool *inheritTime)
 		if (runq_cas_u32(&pp->runqhead, h, h + 1))	/* commit */
 			return gp;
 	}
+}
+
+/**
+ * runqrotate - runqget from the ring (not runnext) and runqput(@gp) at
+ * its tail in one step, Gosched's exchange: true with the G taken from
+ * the head in *@next and @gp queued at the tail; false, @gp not queued,
+ * if the ring was empty or a thief took its head meanwhile (the caller's
+ * slow path sorts that out: no retry loop here).  The put needs no full
+ * check: the get has just freed a slot, and only the owner fills slots.
+ * Owner P only.
+ */
+static inline __attribute__((always_inline)) bool
+runqrotate(struct p *pp, struct g *gp, struct g **next)
+{
+	uint32_t h = RUNQ_LOAD_ACQ(&pp->runqhead);
+	uint32_t t = pp->runqtail;
+
+	if (t == h)
+		return false;
+	struct g **ring = pp->runq;	/* one address for both */
+
+	*next = RUNQ_SLOT_LOAD(&ring[h % RUNQ_LEN]);
+	if (!runq_cas_u32(&pp->runqhead, h, h + 1))
+		return false;
+	RUNQ_SLOT_STORE(&ring[t % RUNQ_LEN], gp);
+	RUNQ_STORE_REL(&pp->runqtail, t + 1);
+	return true;
 }
 
 #endif

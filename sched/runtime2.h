@@ -14,6 +14,7 @@
 
 #include "kernel/lib.h"
 #include "sched/runq.h"
+#include "arch/x86_64/x86.h"
 
 struct g;
 struct m;
@@ -76,7 +77,9 @@ enum {
 /*
  * Where a stopped G resumes.  Offsets are used by asm_amd64.S and checked
  * in asmoffsets.c.  A G switched out by mcall has its callee-saved
- * registers pushed on its own stack at sp and resumes at mcall_resume; a
+ * registers pushed on its own stack at sp and resumes at mcall_resume; one
+ * switched out at a scheduling point (gosched_mcall, gopark_mcall: Go's
+ * register convention) resumes at its caller's return address; a
  * new G resumes at its function with ctxt (the argument) in RDI and
  * goexit's address as its return address.
  */
@@ -98,7 +101,7 @@ struct g {
 	struct gobuf sched;	/* written by the M switching it out */
 	uint64_t syscallsp;	/* sp when it entered a syscall; own M */
 	struct m *m;		/* the M running it, or NULL; own M */
-	uint32_t atomicstatus;	/* _G*; atomic, only via casgstatus */
+	uint32_t atomicstatus;	/* _G*; atomic, only via casgstatus(_own) */
 	int32_t preempt;	/* preemption requested; atomic; cleared
 				 * when an M starts running it (execute) */
 	int64_t goid;		/* constant while alive */
@@ -115,14 +118,6 @@ struct g {
 	uint32_t sig;		/* for tests (Go's proc_test uses it) */
 	bool asyncsafe;		/* stopped at an async safe point; own M */
 	struct rtimer *timer;	/* its sleep timer, made on first use */
-	/*
-	 * 1 while its M switches it out on a fast path (gosched, gopark):
-	 * from before its status changes -- it may then be queued or
-	 * readied at once -- until its registers are in sched and the M
-	 * has left its stack, when gswitch stores 0 (release).  Whoever
-	 * resumes it waits for 0 first (waitswitched).  Own M sets it.
-	 */
-	uint32_t switching;
 };
 
 /* A one-shot sleep/wakeup event for an M (Go's note), on kwait/kwake. */
@@ -222,6 +217,8 @@ struct p {
 #define RUNQPUT_FULL(pp, gp)						\
 	__asm__ volatile("call runqput_full_cold"			\
 			 :: "D"(pp), "S"(gp) : "memory", "cc")
+#define RUNQ_CAS_U32(p, old, new) cas32(p, old, new)
+#define RUNQ_XCHG_G(p, v) ((struct g *)xchg64((uint64_t *)(p), (uint64_t)(v)))
 #include "sched/runq_inline.h"
 
 /* The global scheduler (Go's schedt). */

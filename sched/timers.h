@@ -51,9 +51,8 @@ static inline bool timers_pending(struct p *pp)
  */
 static __always_inline bool timers_due(struct p *pp)
 {
-	uint64_t t = __atomic_load_n(&pp->timer0tsc, __ATOMIC_RELAXED);
-
-	return t && rdtsc() >= t;
+	return unlikely(nonzero64(&pp->timer0tsc)) &&
+	       rdtsc() >= __atomic_load_n(&pp->timer0tsc, __ATOMIC_RELAXED);
 }
 
 /* The scheduler calls this on every round: an empty heap costs a load. */

@@ -59,7 +59,7 @@ static void yielder(void *a)
 {
 	struct yielders *y = a;
 
-	for (uint32_t i = 0; i < y->n; i++)
+	for (uint32_t i = y->n; i; i--)
 		go_sched();
 	y->t1 = rdtsc();
 	gwait_done(&y->wg);

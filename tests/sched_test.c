@@ -167,11 +167,15 @@ RTEST(sched_numgoroutine_is_exact)
 /* ---- park: an unlockf that says no; a ready that races the switch ---- */
 
 static int decline_calls, decline_badargs;
+static go_g *decline_parker;
 
+/* unlockf runs on the runtime's stack (go_self() is not the parker):
+ * self is how it knows who parks. */
 static bool decline_unlock(go_g *self, void *arg)
 {
 	decline_calls++;
-	if (self != go_self() || arg != &decline_calls)
+	if (self != decline_parker || self == go_self() ||
+	    arg != &decline_calls)
 		decline_badargs++;
 	return false;
 }
@@ -191,6 +195,7 @@ RTEST(sched_park_unlockf_false_resumes_at_once)
 	gwait_add(&wg, 1);
 	go_spawn(note_ran, &wg);
 	decline_calls = decline_badargs = 0;
+	decline_parker = go_self();
 	for (int i = 0; i < 1000; i++)
 		go_park(decline_unlock, &decline_calls, "declined");
 	KT_EQ(decline_calls, 1000);

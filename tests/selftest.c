@@ -50,6 +50,19 @@ RTEST_MANUAL(selftest_throw, 0)
 	casgstatus(getg(), _Grunning, _Gidle);
 }
 
+/* Yielding on g0 (runtime code, here through systemstack) throws rather
+ * than saving g0 as if it were a goroutine. */
+static void yield_on_g0(void *arg)
+{
+	(void)arg;
+	go_sched();
+}
+
+RTEST_MANUAL(selftest_sched_on_g0, 0)
+{
+	systemstack(yield_on_g0, NULL);
+}
+
 /* Readying a goroutine that is not parked (here: itself) throws. */
 RTEST_MANUAL(selftest_ready_not_parked, 0)
 {

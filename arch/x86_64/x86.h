@@ -7,6 +7,7 @@
 #ifndef RT0_X86_H
 #define RT0_X86_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define MSR_EFER		0xc0000080
@@ -73,6 +74,51 @@ static inline uint64_t rdtsc(void)
 	uint32_t lo, hi;
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return ((uint64_t)hi << 32) | lo;
+}
+
+/*
+ * nonzero32/64 - whether *@p != 0, by one relaxed atomic read that is
+ * also the compare: the scheduler's per-switch checks.  (GCC does not
+ * fold an __atomic_load_n into the cmp: a load and a test.)
+ */
+static inline bool nonzero32(const uint32_t *p)
+{
+	bool r;
+
+	__asm__ volatile("cmpl $0, %1" : "=@ccne"(r) : "m"(*p));
+	return r;
+}
+
+static inline bool nonzero64(const uint64_t *p)
+{
+	bool r;
+
+	__asm__ volatile("cmpq $0, %1" : "=@ccne"(r) : "m"(*p));
+	return r;
+}
+
+/*
+ * cas32 - lock cmpxchg: *@p = @new if it was @old; a full barrier.  As
+ * __atomic_compare_exchange_n(..., ACQ_REL, ACQUIRE) compiles, but with
+ * the operand's address folded into the instruction (GCC 12 first moves
+ * it to a register).
+ */
+static inline bool cas32(uint32_t *p, uint32_t old, uint32_t new)
+{
+	bool ok;
+
+	__asm__ volatile("lock cmpxchgl %3, %1"
+			 : "=@ccz"(ok), "+m"(*p), "+a"(old)
+			 : "r"(new) : "memory");
+	return ok;
+}
+
+/* xchg64 - swap *@p and @v, return the old *@p; a full barrier.  (As
+ * cas32: the address folded into the instruction.) */
+static inline uint64_t xchg64(uint64_t *p, uint64_t v)
+{
+	__asm__ volatile("xchgq %0, %1" : "+r"(v), "+m"(*p) :: "memory");
+	return v;
 }
 
 static inline void cpu_relax(void)

@@ -90,6 +90,15 @@ static void *owner(void *arg)
 			if (x)
 				take(x);
 		}
+		/* Gosched's exchange: a G just taken goes back to the tail
+		 * for the head (or is done with if a thief got there). */
+		if (rand_r(&seed) % 5 == 0) {
+			struct g *x = runqget(pp, &inherit), *y;
+			if (x && runqrotate(pp, x, &y))
+				take(y);
+			else if (x)
+				take(x);
+		}
 		/* Steal as Ps do: only with an empty local queue. */
 		if (rand_r(&seed) % 64 == 0) {
 			struct g *x;
