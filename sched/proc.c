@@ -953,6 +953,29 @@ execute_fast(struct m *mp, struct p *pp, struct g *next, bool inheritTime)
 	gogo_inline(next);
 }
 
+/*
+ * schedule_local - schedule()'s common case, for an M whose G has just
+ * stopped (park, exit): if no locked G, no due timer and not the global
+ * queue's turn, the local queue's next G -- runnext first, taken with one
+ * exchange since a ready or a spawn has most likely just filled it --
+ * else schedule().  Never returns.
+ */
+static __always_inline __noreturn void
+schedule_local(struct m *mp, struct p *pp)
+{
+	struct g *next;
+
+	if (unlikely(mp->lockedg) || !local_turn(pp))
+		goto slow;
+	if (likely((next = runnext_xchg(pp)) != NULL))
+		execute_fast(mp, pp, next, true);
+	if (likely((next = runqget_ring(pp)) != NULL))
+		execute_fast(mp, pp, next, false);
+slow:
+	mp->curg = NULL;
+	schedule();
+}
+
 static void runqput_full_sys(uint64_t pp, uint64_t gp, uint64_t unused)
 {
 	(void)unused;
@@ -976,12 +999,21 @@ static __cold_regs void wakep_cold(void)
 	wakep();
 }
 
+/* gosched_m's last step: @gp is queued, so maybe wake a P; run @next. */
+static __always_inline __noreturn void
+gosched_run(struct m *mp, struct p *pp, struct g *next, bool inheritTime)
+{
+	if (wakep_wanted())	/* gp is queued: StoreLoad, see above */
+		cold_call(wakep_cold);
+	execute_fast(mp, pp, next, inheritTime);
+}
+
 /**
  * gosched_m - Gosched, on g0 (gosched_mcall saved @gp, the curg of this
  * M @mp, which holds @pp): @gp goes to the tail of @pp's run queue and
- * the next local G runs.  That is Go's goyield; Go's Gosched uses the global queue (a lock
- * round trip per yield), where any P may pick the G up -- here an idle P
- * steals it.  Never returns.
+ * the next local G runs.  That is Go's goyield; Go's Gosched uses the
+ * global queue (a lock round trip per yield), where any P may pick the G
+ * up -- here an idle P steals it.  Never returns.
  */
 void gosched_m(struct p *pp, struct g *gp, struct m *mp) __noreturn;
 __fastpath
@@ -995,15 +1027,10 @@ void gosched_m(struct p *pp, struct g *gp, struct m *mp)
 		goto slow;
 	if (unlikely((next = runnext_take(pp)) != NULL)) {
 		runqput(pp, gp, false);
-		if (wakep_wanted())	/* gp is queued: StoreLoad, see above */
-			cold_call(wakep_cold);
-		execute_fast(mp, pp, next, true);
+		gosched_run(mp, pp, next, true);
 	}
-	if (unlikely(!runqrotate(pp, gp, &next)))
-		goto slow;
-	if (wakep_wanted())
-		cold_call(wakep_cold);
-	execute_fast(mp, pp, next, false);
+	if (likely(runqrotate(pp, gp, &next)))
+		gosched_run(mp, pp, next, false);
 slow:
 	mp->curg = NULL;
 	runqput(pp, gp, false);
@@ -1021,12 +1048,11 @@ static __attribute__((noinline)) __noreturn void park_cancel(struct g *gp)
 
 /**
  * park_m - gopark, on g0 (gopark_mcall saved @gp, the curg of this M
- * @mp): @gp becomes
- * _Gwaiting, then unlockf(gp, lock) runs, if given; if it returns false
- * gp goes on running at once (and nobody may have readied it).
- * Otherwise anyone may ready gp from the moment unlockf runs, and the
- * next local G runs.  unlockf runs on g0, as Go's does: it must not park
- * or yield.  Never returns.
+ * @mp): @gp becomes _Gwaiting, then unlockf(gp, lock) runs, if given; if
+ * it returns false gp goes on running at once (and nobody may have
+ * readied it).  Otherwise anyone may ready gp from the moment unlockf
+ * runs, and the next local G runs.  unlockf runs on g0, as Go's does: it
+ * must not park or yield.  Never returns.
  */
 void park_m(struct g *gp, void *lock, const char *reason,
 	    bool (*unlockf)(struct g *, void *), struct m *mp) __noreturn;
@@ -1034,8 +1060,6 @@ __fastpath
 void park_m(struct g *gp, void *lock, const char *reason,
 	    bool (*unlockf)(struct g *, void *), struct m *mp)
 {
-	struct g *next;
-
 	gp->waitreason = reason;
 	casgstatus_own(gp, _Grunning, _Gwaiting);
 	gp->m = NULL;
@@ -1048,16 +1072,7 @@ void park_m(struct g *gp, void *lock, const char *reason,
 	if (unlockf && !unlockf(gp, lock))
 		park_cancel(getg()->m->curg);
 	mp = getg()->m;
-	struct p *pp = mp->p;
-	if (unlikely(mp->lockedg) || !local_turn(pp))
-		goto slow;
-	if (likely((next = runnext_xchg(pp)) != NULL))
-		execute_fast(mp, pp, next, true);
-	if (likely((next = runqget_ring(pp)) != NULL))
-		execute_fast(mp, pp, next, false);
-slow:
-	mp->curg = NULL;
-	schedule();
+	schedule_local(mp, mp->p);
 }
 
 static void wakep_sys(void *unused)
@@ -1116,9 +1131,8 @@ void goexit0(struct g *gp)
 {
 	struct m *mp = gp->m;	/* this M: gp was its curg until now */
 	struct p *pp = mp->p;
-	bool inheritTime;
 
-	casgstatus(gp, _Grunning, _Gdead);
+	casgstatus_own(gp, _Grunning, _Gdead);
 	dropg(mp, gp);
 	if (unlikely(gp->lockedm))
 		goexit0_locked(gp);
@@ -1126,13 +1140,7 @@ void goexit0(struct g *gp)
 	/* Counted out only once it is on a free list: NumGoroutine going
 	 * down means the G is fully gone. */
 	__atomic_fetch_sub(&sched.ngoroutines, 1, __ATOMIC_RELEASE);
-	/* schedule(), its common case first. */
-	if (unlikely(mp->lockedg) || !local_turn(pp))
-		schedule();
-	struct g *next = runqget(pp, &inheritTime);
-	if (!next)
-		schedule();
-	execute_fast(mp, pp, next, inheritTime);
+	schedule_local(mp, pp);
 }
 
 void mcall_returned(void) __noreturn;

@@ -90,8 +90,8 @@ void casgstatus_fail(struct g *gp, uint32_t oldval, uint32_t newval,
 
 /**
  * casgstatus - move @gp from @oldval to @newval: with casgstatus_own
- * below, the only way a G's status changes.  Throws on a transition gtrans_mask does not allow or if the G
- * is not in @oldval.  Any M.  (Inline: with constant arguments the table
+ * below, the only way a G's status changes.  Throws on a transition
+ * gtrans_mask does not allow or if the G is not in @oldval.  Any M.  (Inline: with constant arguments the table
  * check folds away and only the CAS remains.)
  */
 static __always_inline void casgstatus(struct g *gp, uint32_t oldval, uint32_t newval)

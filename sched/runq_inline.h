@@ -95,8 +95,21 @@ runqput(struct p *pp, struct g *gp, bool next)
 	RUNQPUT_FULL(pp, gp);
 }
 
+/* runqget_ring - the next G of @pp's ring (not runnext), or NULL.  Owner
+ * P only. */
 static inline __attribute__((always_inline)) struct g *
-runqget_ring(struct p *pp);
+runqget_ring(struct p *pp)
+{
+	for (;;) {
+		uint32_t h = RUNQ_LOAD_ACQ(&pp->runqhead);
+		uint32_t t = pp->runqtail;
+		if (t == h)
+			return NULL;
+		struct g *gp = RUNQ_SLOT_LOAD(&pp->runq[h % RUNQ_LEN]);
+		if (runq_cas_u32(&pp->runqhead, h, h + 1))	/* commit */
+			return gp;
+	}
+}
 
 /**
  * runqget - the next G of @pp's queue (runnext first), or NULL.
@@ -113,21 +126,6 @@ runqget(struct p *pp, bool *inheritTime)
 	}
 	*inheritTime = false;
 	return runqget_ring(pp);
-}
-
-/* runqget_ring - runqget from the ring only (runnext is empty). */
-static inline __attribute__((always_inline)) struct g *
-runqget_ring(struct p *pp)
-{
-	for (;;) {
-		uint32_t h = RUNQ_LOAD_ACQ(&pp->runqhead);
-		uint32_t t = pp->runqtail;
-		if (t == h)
-			return NULL;
-		struct g *gp = RUNQ_SLOT_LOAD(&pp->runq[h % RUNQ_LEN]);
-		if (runq_cas_u32(&pp->runqhead, h, h + 1))	/* commit */
-			return gp;
-	}
 }
 
 /**

@@ -208,8 +208,9 @@ RTEST(sched_park_unlockf_false_resumes_at_once)
  * Ping-pong between two Gs on different Ps (when there are several): each
  * readies the other from inside its unlockf, i.e. the moment it is
  * _Gwaiting, while its M is still switching it out.  The other side's M
- * may then dequeue it at once and must wait until it has left its stack
- * (g.switching); a G run twice or too early corrupts the counts.
+ * may then dequeue and run it at once: that is safe only because its
+ * registers were saved before its status changed (gopark_mcall); a G
+ * run twice or too early corrupts the counts.
  */
 struct relay {
 	go_g *g[2];
