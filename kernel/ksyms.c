@@ -70,9 +70,9 @@ static void walk(fmt_sink sink, void *arg, int n, uint64_t rbp)
 	}
 }
 
-void backtrace_write(fmt_sink sink, void *arg, uint64_t pc, uint64_t rbp)
+void backtrace_write(fmt_sink sink, void *arg, uint64_t ret, uint64_t rbp)
 {
-	write_frame(sink, arg, 0, pc);
+	write_frame(sink, arg, 0, ret - 1);
 	walk(sink, arg, 1, rbp);
 }
 

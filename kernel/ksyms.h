@@ -22,12 +22,15 @@ uint64_t ksym_addr(const char *name);
 #include "lib.h"
 
 /*
- * backtrace_write - write "  #n 0x... name+0xoff" lines to @sink for @pc,
- * then for each frame of the frame-pointer chain starting at @rbp; stops at
- * a zero, misaligned or unmapped frame pointer, at a frame that does not
- * move up the stack, or after 32 frames.  Any context.  Returns.
+ * backtrace_write - write "  #n 0x... name+0xoff" lines to @sink for @ret,
+ * a return address (the line names the call, ret - 1, as for every frame
+ * after it: a call to a noreturn function can be a function's last
+ * instruction), then for each frame of the frame-pointer chain starting
+ * at @rbp; stops at a zero, misaligned or unmapped frame pointer, at a
+ * frame that does not move up the stack, or after 32 frames.  Any
+ * context.  Returns.
  */
-void backtrace_write(fmt_sink sink, void *arg, uint64_t pc, uint64_t rbp);
+void backtrace_write(fmt_sink sink, void *arg, uint64_t ret, uint64_t rbp);
 
 /*
  * backtrace_write_trap - the same for an interrupted context, which may be

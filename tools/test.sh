@@ -134,7 +134,8 @@ expect_exit notparked 2 "test=selftest_ready_not_parked" 3 \
 	"^fatal error: ready: goroutine [0-9]+ is in status 2, not waiting"
 expect_exit schedg0 2 "test=selftest_sched_on_g0" 3 \
 	"go_sched on g0 throws" \
-	"^fatal error: go_sched or go_park called on g0"
+	"^fatal error: go_sched or go_park called on g0" \
+	"#1  0x.* mcall_not_curg\+0x"
 expect_exit outside 2 "test=selftest_spawn_outside_goroutine" 3 \
 	"go_spawn from a kernel thread that is no M panics clearly" \
 	"go_spawn called outside a goroutine"
