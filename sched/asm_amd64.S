@@ -124,14 +124,14 @@ mcall_resume:
 .endm
 
 /* void gosched_mcall(void)			[Go's convention: see above]
- * Calls gosched_m(pp, gp, mp): pp = mp->p, in the registers runqput's
- * spill (RUNQPUT_FULL) takes pp and gp in. */
+ * Calls gosched_m(pp, -, -, -, gp, mp): pp = mp->p in rdi, gp in r8, mp
+ * in r9 (see gosched_m for why there). */
 	.globl gosched_mcall
 gosched_mcall:
-	movq %fs:g_tls@tpoff, %rsi
-	movq G_M(%rsi), %rdx
-	movq M_P(%rdx), %rdi
-	MCALL_SWITCH gosched_m, %rsi, %rdx
+	movq %fs:g_tls@tpoff, %r8
+	movq G_M(%r8), %r9
+	movq M_P(%r9), %rdi
+	MCALL_SWITCH gosched_m, %r8, %r9
 
 /* void gopark_mcall(unlockf, lock, reason)	[rcx, rsi, rdx; Go's convention]
  * Calls park_m(gp, lock, reason, unlockf, mp): gp and lock are where

@@ -940,15 +940,27 @@ static __always_inline __noreturn void gogo_inline(struct g *gp)
 	__builtin_unreachable();
 }
 
+/* The fast paths' way to schedule(): this M's G has stopped. */
+static __cold_exit void schedule_dropg(struct m *mp)
+{
+	mp->curg = NULL;
+	schedule();
+}
+
+/* execute_fast's @next is locked to another M: schedule() hands it over. */
+static __cold_exit void
+execute_locked(struct p *pp, struct g *next, struct m *mp)
+{
+	runqput(pp, next, true);
+	schedule_dropg(mp);
+}
+
 /* execute(@next) from a fast path: @next was taken from @pp's queue. */
 static __always_inline __noreturn void
 execute_fast(struct m *mp, struct p *pp, struct g *next, bool inheritTime)
 {
-	if (unlikely(next->lockedm)) {
-		mp->curg = NULL;
-		runqput(pp, next, true);	/* schedule() hands it over */
-		schedule();
-	}
+	if (unlikely(next->lockedm))
+		noreturn_call3(execute_locked, pp, next, mp);
 	execute_prep(mp, pp, next, inheritTime);
 	gogo_inline(next);
 }
@@ -972,8 +984,7 @@ schedule_local(struct m *mp, struct p *pp)
 	if (likely((next = runqget_ring(pp)) != NULL))
 		execute_fast(mp, pp, next, false);
 slow:
-	mp->curg = NULL;
-	schedule();
+	noreturn_call1(schedule_dropg, mp);
 }
 
 static void runqput_full_sys(uint64_t pp, uint64_t gp, uint64_t unused)
@@ -1008,16 +1019,33 @@ gosched_run(struct m *mp, struct p *pp, struct g *next, bool inheritTime)
 	execute_fast(mp, pp, next, inheritTime);
 }
 
+/* gosched_m's way out: @gp goes to the tail of the queue, schedule(). */
+static __cold_exit void gosched_slow(struct p *pp, struct g *gp, struct m *mp)
+{
+	runqput(pp, gp, false);
+	wakep();
+	schedule_dropg(mp);
+}
+
 /**
  * gosched_m - Gosched, on g0 (gosched_mcall saved @gp, the curg of this
  * M @mp, which holds @pp): @gp goes to the tail of @pp's run queue and
  * the next local G runs.  That is Go's goyield; Go's Gosched uses the
  * global queue (a lock round trip per yield), where any P may pick the G
  * up -- here an idle P steals it.  Never returns.
+ *
+ * Called only by gosched_mcall, which puts the arguments where this body
+ * keeps them: pp in rdi, gp in r8, mp in r9 (rsi, rdx and rcx carry
+ * nothing).  GCC 12 takes those three for scratch (the ring's indexes,
+ * rdtsc, the schedtick division): given gp and mp in rsi and rdx, the
+ * fast path started by moving both.  A leaf (every call it makes is a
+ * cold_call or a noreturn_call), it needs no stack alignment either.
  */
-void gosched_m(struct p *pp, struct g *gp, struct m *mp) __noreturn;
+void gosched_m(struct p *pp, long rsi, long rdx, long rcx,
+	       struct g *gp, struct m *mp) __noreturn;
 __fastpath
-void gosched_m(struct p *pp, struct g *gp, struct m *mp)
+void gosched_m(struct p *pp, long rsi, long rdx, long rcx,
+	       struct g *gp, struct m *mp)
 {
 	struct g *next;
 
@@ -1032,10 +1060,7 @@ void gosched_m(struct p *pp, struct g *gp, struct m *mp)
 	if (likely(runqrotate(pp, gp, &next)))
 		gosched_run(mp, pp, next, false);
 slow:
-	mp->curg = NULL;
-	runqput(pp, gp, false);
-	wakep();
-	schedule();
+	noreturn_call3(gosched_slow, pp, gp, mp);
 }
 
 /* park_m when unlockf said no: @gp goes on running at once. */

@@ -45,6 +45,31 @@ void mstart(void) __noreturn;
 	__asm__ volatile("call " #fn : "=a"(out) :: "memory", "cc")
 
 /*
+ * A fast path's ways out: noreturn_call*(fn, args) calls a __cold_exit
+ * function (noreturn, realigns the stack) from inline asm, arguments in
+ * rdi, rsi, rdx, rcx.  GCC sees no call, so a fast path whose calls are
+ * all cold_call or noreturn_call is a leaf: no frame, no stack alignment
+ * for the rare case.  The return address is still pushed, so backtraces
+ * show the caller.
+ */
+#define __cold_exit __attribute__((noinline, noreturn, used, cold, \
+				   force_align_arg_pointer))
+#define noreturn_call1(fn, a) do {					\
+	__asm__ volatile("call %P0" :: "i"(fn), "D"(a) : "memory");	\
+	__builtin_unreachable();					\
+} while (0)
+#define noreturn_call3(fn, a, b, c) do {				\
+	__asm__ volatile("call %P0" :: "i"(fn), "D"(a), "S"(b), "d"(c)	\
+			 : "memory");					\
+	__builtin_unreachable();					\
+} while (0)
+#define noreturn_call4(fn, a, b, c, d) do {				\
+	__asm__ volatile("call %P0" :: "i"(fn), "D"(a), "S"(b), "d"(c),	\
+			 "c"(d) : "memory");				\
+	__builtin_unreachable();					\
+} while (0)
+
+/*
  * __fastpath: a hot function that keeps no frame (push rbp; mov rsp,rbp
  * is a sixth of a tiny function).  A backtrace from inside a call it
  * makes skips it; the g0 fast paths (gosched_m, park_m, goexit0) start
@@ -86,7 +111,7 @@ static const uint16_t gtrans_mask[10] = {
 #undef GT
 
 void casgstatus_fail(struct g *gp, uint32_t oldval, uint32_t newval,
-		     uint32_t cur) __noreturn;
+		     uint32_t cur) __cold_exit;
 
 /**
  * casgstatus - move @gp from @oldval to @newval: with casgstatus_own
@@ -118,7 +143,8 @@ casgstatus_own(struct g *gp, uint32_t oldval, uint32_t newval)
 	if (unlikely(oldval >= 10 || newval >= 10 ||
 		     !(gtrans_mask[oldval] >> newval & 1)) ||
 	    unlikely(gp->atomicstatus != oldval))	/* only we write it */
-		casgstatus_fail(gp, oldval, newval, readgstatus(gp));
+		noreturn_call4(casgstatus_fail, gp, oldval, newval,
+			       readgstatus(gp));
 	__atomic_store_n(&gp->atomicstatus, newval, __ATOMIC_RELEASE);
 }
 

@@ -11,12 +11,20 @@
 
 #define RUNQ_LOAD_ACQ(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
 #define RUNQ_STORE_REL(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
+/*
+ * A ring slot is read racily by thieves: a relaxed atomic access.  The
+ * image makes it a volatile one (RUNQ_SLOT_LOAD, RUNQ_SLOT_STORE in
+ * runtime2.h: one aligned mov either way, but GCC 12 folds the slot's
+ * address into a volatile access and not into an atomic one).
+ */
+#ifndef RUNQ_SLOT_LOAD
 #define RUNQ_SLOT_LOAD(p) __atomic_load_n(p, __ATOMIC_RELAXED)
 #define RUNQ_SLOT_STORE(p, v) __atomic_store_n(p, v, __ATOMIC_RELAXED)
+#endif
 
-/* The image makes these x86.h's cas32 and xchg64 (RUNQ_CAS_U32,
- * RUNQ_XCHG_G), the host program (ThreadSanitizer sees only builtins)
- * the builtins they compile like. */
+/* The image makes these x86.h's cas32, xchg64 and nonzero64
+ * (RUNQ_CAS_U32, RUNQ_XCHG_G, RUNQ_NONZERO_G), the host program
+ * (ThreadSanitizer sees only builtins) the builtins they compile like. */
 static inline bool runq_cas_u32(uint32_t *p, uint32_t old, uint32_t new)
 {
 #ifdef RUNQ_CAS_U32
@@ -33,6 +41,17 @@ static inline struct g *runq_xchg_g(struct g **p, struct g *v)
 	return RUNQ_XCHG_G(p, v);
 #else
 	return __atomic_exchange_n(p, v, __ATOMIC_ACQ_REL);
+#endif
+}
+
+/* Whether *@p is not NULL: a relaxed read, only a hint (see
+ * runnext_take). */
+static inline bool runq_nonnull_g(struct g **p)
+{
+#ifdef RUNQ_NONZERO_G
+	return RUNQ_NONZERO_G(p);
+#else
+	return __atomic_load_n(p, __ATOMIC_RELAXED) != NULL;
 #endif
 }
 
@@ -59,7 +78,7 @@ void runqput_full(struct p *pp, struct g *gp);
 static inline __attribute__((always_inline)) struct g *
 runnext_take(struct p *pp)
 {
-	if (!RUNQ_LOAD_ACQ(&pp->runnext))
+	if (!runq_nonnull_g(&pp->runnext))
 		return NULL;
 	return runq_xchg_g(&pp->runnext, NULL);
 }
@@ -145,12 +164,10 @@ runqrotate(struct p *pp, struct g *gp, struct g **next)
 
 	if (t == h)
 		return false;
-	struct g **ring = pp->runq;	/* one address for both */
-
-	*next = RUNQ_SLOT_LOAD(&ring[h % RUNQ_LEN]);
+	*next = RUNQ_SLOT_LOAD(&pp->runq[h % RUNQ_LEN]);
 	if (!runq_cas_u32(&pp->runqhead, h, h + 1))
 		return false;
-	RUNQ_SLOT_STORE(&ring[t % RUNQ_LEN], gp);
+	RUNQ_SLOT_STORE(&pp->runq[t % RUNQ_LEN], gp);
 	RUNQ_STORE_REL(&pp->runqtail, t + 1);
 	return true;
 }

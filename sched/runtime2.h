@@ -219,6 +219,9 @@ struct p {
 			 :: "D"(pp), "S"(gp) : "memory", "cc")
 #define RUNQ_CAS_U32(p, old, new) cas32(p, old, new)
 #define RUNQ_XCHG_G(p, v) ((struct g *)xchg64((uint64_t *)(p), (uint64_t)(v)))
+#define RUNQ_NONZERO_G(p) nonzero64((const uint64_t *)(p))
+#define RUNQ_SLOT_LOAD(p) (*(struct g *volatile *)(p))
+#define RUNQ_SLOT_STORE(p, v) (*(struct g *volatile *)(p) = (v))
 #include "sched/runq_inline.h"
 
 /* The global scheduler (Go's schedt). */

@@ -126,6 +126,10 @@ expect_exit throw 2 "test=selftest_throw" 3 \
 	"#0  0x.* casgstatus(_fail)?\+0x" \
 	"^  P0: status=" "^  M0: p=" "^  G1: status="
 
+expect_exit ownstatus 2 "test=selftest_own_status_wrong" 3 \
+	"a fast path's status check throws, its caller in the backtrace" \
+	"^fatal error: casgstatus: goroutine 424242 is in 4, not 2 \(-> 1\)" \
+	"#[0-9]  0x.* selftest_own_status_wrong\+0x"
 expect_exit badunlock 2 "test=selftest_bad_unlock" 3 \
 	"misusing the internal unlockOSThread throws" \
 	"^fatal error: runtime: internal error: misuse of lockOSThread"
