@@ -947,12 +947,14 @@ static __cold_exit void schedule_dropg(struct m *mp)
 	schedule();
 }
 
-/* execute_fast's @next is locked to another M: schedule() hands it over. */
+/* execute_fast's @next is locked to another M: schedule() hands it over.
+ * (Its stopped G is queued or waiting already: dropg first, as Go's.) */
 static __cold_exit void
 execute_locked(struct p *pp, struct g *next, struct m *mp)
 {
+	mp->curg = NULL;
 	runqput(pp, next, true);
-	schedule_dropg(mp);
+	schedule();
 }
 
 /* execute(@next) from a fast path: @next was taken from @pp's queue. */
@@ -1022,9 +1024,10 @@ gosched_run(struct m *mp, struct p *pp, struct g *next, bool inheritTime)
 /* gosched_m's way out: @gp goes to the tail of the queue, schedule(). */
 static __cold_exit void gosched_slow(struct p *pp, struct g *gp, struct m *mp)
 {
+	mp->curg = NULL;	/* dropg before @gp is queued, as Go's */
 	runqput(pp, gp, false);
 	wakep();
-	schedule_dropg(mp);
+	schedule();
 }
 
 /**
@@ -1033,6 +1036,12 @@ static __cold_exit void gosched_slow(struct p *pp, struct g *gp, struct m *mp)
  * the next local G runs.  That is Go's goyield; Go's Gosched uses the
  * global queue (a lock round trip per yield), where any P may pick the G
  * up -- here an idle P steals it.  Never returns.
+ *
+ * On the fast path m.curg stays @gp until the next G is chosen (one store
+ * fewer; park_m does the same): meanwhile a dump shows @gp as this M's
+ * curg though it is queued, and sysmon's preemptone may flag it, which
+ * costs it at most one spurious preemption.  The slow path drops it
+ * first, as Go's dropg.
  *
  * Called only by gosched_mcall, which puts the arguments where this body
  * keeps them: pp in rdi, gp in r8, mp in r9 (rsi, rdx and rcx carry

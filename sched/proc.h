@@ -50,20 +50,28 @@ void mstart(void) __noreturn;
  * rdi, rsi, rdx, rcx.  GCC sees no call, so a fast path whose calls are
  * all cold_call or noreturn_call is a leaf: no frame, no stack alignment
  * for the rare case.  The return address is still pushed, so backtraces
- * show the caller.
+ * show the caller.  The dead "if (0) fn(...)" makes the compiler check
+ * the arguments against fn's prototype (the asm passes each as it is, so
+ * it must already have its parameter's type).
  */
 #define __cold_exit __attribute__((noinline, noreturn, used, cold, \
 				   force_align_arg_pointer))
 #define noreturn_call1(fn, a) do {					\
+	if (0)								\
+		fn(a);							\
 	__asm__ volatile("call %P0" :: "i"(fn), "D"(a) : "memory");	\
 	__builtin_unreachable();					\
 } while (0)
 #define noreturn_call3(fn, a, b, c) do {				\
+	if (0)								\
+		fn(a, b, c);						\
 	__asm__ volatile("call %P0" :: "i"(fn), "D"(a), "S"(b), "d"(c)	\
 			 : "memory");					\
 	__builtin_unreachable();					\
 } while (0)
 #define noreturn_call4(fn, a, b, c, d) do {				\
+	if (0)								\
+		fn(a, b, c, d);						\
 	__asm__ volatile("call %P0" :: "i"(fn), "D"(a), "S"(b), "d"(c),	\
 			 "c"(d) : "memory");				\
 	__builtin_unreachable();					\

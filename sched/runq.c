@@ -6,9 +6,10 @@
  * with a CAS on runqhead (release); the owner publishes a slot with a
  * store-release of runqtail after writing it, and reads runqhead with a
  * load-acquire before reusing a slot.  Slots are read and written with
- * relaxed atomics: a thief may read a slot the owner is rewriting, but
- * then its CAS fails and it discards the value (so ThreadSanitizer sees
- * no plain data race; on x86 these are ordinary moves).
+ * single racy accesses (RUNQ_SLOT_LOAD/STORE: relaxed atomics in the host
+ * program, so ThreadSanitizer sees no plain data race; volatile in the
+ * image; on x86 both are ordinary moves): a thief may read a slot the
+ * owner is rewriting, but then its CAS fails and it discards the value.
  */
 #ifdef RT0_HOST
 #include "tests/host/runq_host.h"

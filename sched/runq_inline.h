@@ -19,6 +19,8 @@
  */
 #ifndef RUNQ_SLOT_LOAD
 #define RUNQ_SLOT_LOAD(p) __atomic_load_n(p, __ATOMIC_RELAXED)
+#endif
+#ifndef RUNQ_SLOT_STORE
 #define RUNQ_SLOT_STORE(p, v) __atomic_store_n(p, v, __ATOMIC_RELAXED)
 #endif
 
