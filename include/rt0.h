@@ -118,9 +118,9 @@ go_g *go_self(void);
  * runtime's stack (the M's g0, as in Go); if it returns false the
  * goroutine resumes at once, and no one may have readied it.  Otherwise
  * anyone may go_ready it from the moment unlockf runs (even from inside
- * unlockf): it runs once its switch is over.  unlockf is the place to release the lock that protects the
- * wait queue the goroutine was put on; it must not park or yield.  reason
- * is shown in dumps.
+ * unlockf): it runs once its switch is over.  unlockf is the place to
+ * release the lock that protects the wait queue the goroutine was put
+ * on; it must not park or yield.  reason is shown in dumps.
  */
 static inline void go_park(bool (*unlockf)(go_g *self, void *arg),
 			   void *arg, const char *reason)

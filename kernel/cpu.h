@@ -37,9 +37,10 @@ struct cpu {
 
 	/* Tick, written by this CPU's timer interrupt only. */
 	uint64_t ticks;			/* tick interrupts taken */
-	uint64_t ticks_merged;		/* ticks folded into a later one, because
-					 * the interrupt came over a period late
-					 * (a host that descheduled this vCPU) */
+	uint64_t ticks_merged;		/* ticks folded into a later one:
+					 * the interrupt came over a period
+					 * late (the host descheduled the
+					 * vCPU) */
 	uint64_t next_tick;		/* TSC of the next tick; this CPU */
 	uint64_t armed;			/* TSC the LAPIC timer fires at; this CPU */
 	uint64_t tlb_gen;		/* guards this TLB has seen; this CPU */

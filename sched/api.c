@@ -15,8 +15,8 @@
 #include "kernel/smp.h"
 #include "kernel/time.h"
 
-static __attribute__((noinline, cold, noreturn)) void
-outside(const char *what)
+/* The checks' way out: a noreturn_call, so the callers stay leaves. */
+static __cold_exit void outside(const char *what)
 {
 	panic("%s called outside a goroutine", what);
 }
@@ -27,7 +27,7 @@ static __always_inline void must_be_goroutine(const char *what)
 	struct m *mp = kthread_current()->user;
 
 	if (unlikely(!mp || getg() != mp->curg))
-		outside(what);
+		noreturn_call1(outside, what);
 }
 
 /*
@@ -38,7 +38,7 @@ static __always_inline void must_be_goroutine(const char *what)
 static __always_inline void must_be_m(const char *what)
 {
 	if (unlikely(!kthread_current()->user))
-		outside(what);
+		noreturn_call1(outside, what);
 }
 
 void go_spawn(void (*fn)(void *arg), void *arg)
@@ -125,19 +125,9 @@ go_g *go_self(void)
 	return getg();
 }
 
-/* outside("go_ready"), opaque to GCC so that go_ready jumps to it: a
- * call would cost go_ready's fast path a stack alignment. */
-static __attribute__((noinline, cold, noipa)) void outside_ready(void)
-{
-	outside("go_ready");
-}
-
 __fastpath
 void go_ready(go_g *gp)
 {
-	if (unlikely(!kthread_current()->user)) {	/* must_be_m */
-		outside_ready();
-		return;
-	}
+	must_be_m("go_ready");
 	goready(gp);
 }

@@ -35,36 +35,27 @@ gogo:
 	jmp *%rcx
 
 /*
- * SAVE_G g, tmp - push the callee-saved registers on the current stack
- * (the G's) and record in g->sched that the G resumes at mcall_resume
- * with that sp.  Clobbers tmp.  (g->sched.g is set when the G is made.)
+ * SAVE_SCHED g, tmp, pc - the save routine: record in g->sched the
+ * label pc and the current sp and bp.  Clobbers tmp.  systemstack uses
+ * it as Go's gosave_systemstack_switch, to record where the G is while
+ * it runs something on g0, for reading (dumps, backtraces), not for
+ * gogo; mstart records g0's resume point with it.
  */
-.macro SAVE_G g, tmp
-	pushq %rbp
-	pushq %rbx
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
-	movq %rsp, G_SCHED_SP(\g)
-	leaq mcall_resume(%rip), \tmp
-	movq \tmp, G_SCHED_PC(\g)
-	movq %rbp, G_SCHED_BP(\g)
-.endm
-
-/*
- * SAVE_SYSTEMSTACK g, tmp, pc - the save routine: record in g->sched
- * where the G is while it runs something on g0, for reading (dumps,
- * backtraces), not for gogo, as Go's gosave_systemstack_switch does:
- * pc = the return point of systemstack's call (inside systemstack, so
- * pc-1 symbolizes there too), sp and bp = systemstack's frame, whose
- * frame record leads on to the caller.  Clobbers tmp.
- */
-.macro SAVE_SYSTEMSTACK g, tmp, pc
+.macro SAVE_SCHED g, tmp, pc
 	leaq \pc(%rip), \tmp
 	movq \tmp, G_SCHED_PC(\g)
 	movq %rsp, G_SCHED_SP(\g)
 	movq %rbp, G_SCHED_BP(\g)
+.endm
+
+/*
+ * TO_G0 g0 - the switch to g0: g = g0, rsp = the top of g0's stack,
+ * rbp = 0 (g0's frame chain ends here).
+ */
+.macro TO_G0 g0
+	movq \g0, %fs:g_tls@tpoff
+	movq G_SCHED_SP(\g0), %rsp
+	xorl %ebp, %ebp
 .endm
 
 /*
@@ -78,7 +69,16 @@ gogo:
 	.globl mcall
 mcall:
 	movq %fs:g_tls@tpoff, %rax	/* rax = g */
-	SAVE_G %rax, %rcx
+	pushq %rbp
+	pushq %rbx
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, G_SCHED_SP(%rax)
+	leaq mcall_resume(%rip), %rcx
+	movq %rcx, G_SCHED_PC(%rax)
+	movq %rbp, G_SCHED_BP(%rax)
 	jmp mcall_noresume		/* the switch itself */
 
 /* Where gogo resumes a G that mcall switched out. */
@@ -116,9 +116,7 @@ mcall_resume:
 	movq %rsp, G_SCHED_SP(\gp)
 	movq %rbp, G_SCHED_BP(\gp)
 	movq M_G0(\mp), %rax		/* rax = g0 */
-	movq %rax, %fs:g_tls@tpoff
-	movq G_SCHED_SP(%rax), %rsp
-	xorl %ebp, %ebp			/* g0's frame chain ends here */
+	TO_G0 %rax
 	call \fn
 	ud2
 .endm
@@ -150,7 +148,7 @@ gopark_mcall:
  * plain call.  systemstack3 takes fn last so that its arguments are in
  * place already; systemstack moves its two into that order.  The G stays
  * _Grunning meanwhile (it is the M's curg); the save routine
- * (SAVE_SYSTEMSTACK) records where it is so dumps and tracebacks can
+ * (SAVE_SCHED) records where it is so dumps and tracebacks can
  * find it.  Keeps rbx, rbp (callee-saved).
  */
 	.globl systemstack, systemstack3
@@ -167,7 +165,7 @@ systemstack3:
 	movq %rsp, %rbp
 	pushq %rbx
 	movq %rax, %rbx			/* rbx = g */
-	SAVE_SYSTEMSTACK %rax, %r9, 1f
+	SAVE_SCHED %rax, %r9, 1f
 	movq %r8, %fs:g_tls@tpoff
 	movq G_SCHED_SP(%r8), %rsp
 	call *%rcx
@@ -192,9 +190,7 @@ mcall_noresume:
 	movq M_G0(%rcx), %rcx		/* rcx = g0 */
 	cmpq %rcx, %rax
 	je 1f
-	movq %rcx, %fs:g_tls@tpoff
-	movq G_SCHED_SP(%rcx), %rsp
-	xorl %ebp, %ebp
+	TO_G0 %rcx
 	movq %rdi, %r11
 	movq %rax, %rdi
 	call *%r11
@@ -214,9 +210,7 @@ goexit:
 	movq %fs:g_tls@tpoff, %rdi	/* rdi = g, goexit0's argument */
 	movq G_M(%rdi), %rax
 	movq M_G0(%rax), %rax		/* rax = g0 */
-	movq %rax, %fs:g_tls@tpoff
-	movq G_SCHED_SP(%rax), %rsp
-	xorl %ebp, %ebp
+	TO_G0 %rax
 	call goexit0
 	ud2
 
@@ -233,10 +227,7 @@ mstart:
 	pushq %rbp
 	movq %rsp, %rbp
 	movq %fs:g_tls@tpoff, %rax	/* g0 */
-	leaq 1f(%rip), %rcx
-	movq %rcx, G_SCHED_PC(%rax)
-	movq %rsp, G_SCHED_SP(%rax)
-	movq %rbp, G_SCHED_BP(%rax)
+	SAVE_SCHED %rax, %rcx, 1f
 	movq %rax, G_SCHED_G(%rax)
 	call mstart1			/* schedule(): never returns */
 1:	call mexit_g0			/* after gogo(&g0->sched) */

@@ -21,7 +21,6 @@
 #define G_SCHED_PC	(G_SCHED + GOBUF_PC)
 #define G_SCHED_G	(G_SCHED + GOBUF_G)
 #define G_SCHED_BP	(G_SCHED + GOBUF_BP)
-#define G_SCHED_CTXT	(G_SCHED + GOBUF_CTXT)
 #define G_M		64
 
 /* struct m */

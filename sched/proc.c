@@ -92,7 +92,7 @@ uint32_t readgstatus(struct g *gp)
 void casgstatus_fail(struct g *gp, uint32_t oldval, uint32_t newval,
 		     uint32_t cur)
 {
-	if (oldval >= 10 || newval >= 10 || !(gtrans_mask[oldval] >> newval & 1))
+	if (!gtrans_ok(oldval, newval))
 		throwf("casgstatus: bad transition %u -> %u (goroutine %ld)",
 		       oldval, newval, gp->goid);
 	if (oldval == _Gwaiting && newval == _Grunnable)	/* goready */
@@ -1177,6 +1177,7 @@ void goexit0(struct g *gp)
 	schedule_local(mp, pp);
 }
 
+/* mcall's fn returned, or mcall was called on g0: runtime bugs. */
 void mcall_returned(void) __noreturn;
 void mcall_returned(void)
 {

@@ -118,21 +118,29 @@ static const uint16_t gtrans_mask[10] = {
 };
 #undef GT
 
+/* Whether gtrans_mask allows @oldval -> @newval. */
+static __always_inline bool gtrans_ok(uint32_t oldval, uint32_t newval)
+{
+	return oldval < 10 && newval < 10 &&
+	       (gtrans_mask[oldval] >> newval & 1);
+}
+
 void casgstatus_fail(struct g *gp, uint32_t oldval, uint32_t newval,
 		     uint32_t cur) __cold_exit;
 
 /**
  * casgstatus - move @gp from @oldval to @newval: with casgstatus_own
  * below, the only way a G's status changes.  Throws on a transition
- * gtrans_mask does not allow or if the G is not in @oldval.  Any M.  (Inline: with constant arguments the table
- * check folds away and only the CAS remains.)
+ * gtrans_mask does not allow or if the G is not in @oldval.  Any M.
+ * (Inline: with constant arguments the table check folds away and only
+ * the CAS remains.)
  */
-static __always_inline void casgstatus(struct g *gp, uint32_t oldval, uint32_t newval)
+static __always_inline void
+casgstatus(struct g *gp, uint32_t oldval, uint32_t newval)
 {
 	uint32_t cur = oldval;
 
-	if (unlikely(oldval >= 10 || newval >= 10 ||
-		     !(gtrans_mask[oldval] >> newval & 1)) ||
+	if (unlikely(!gtrans_ok(oldval, newval)) ||
 	    unlikely(!__atomic_compare_exchange_n(&gp->atomicstatus, &cur,
 						  newval, false,
 						  __ATOMIC_ACQ_REL,
@@ -148,8 +156,7 @@ static __always_inline void casgstatus(struct g *gp, uint32_t oldval, uint32_t n
 static __always_inline void
 casgstatus_own(struct g *gp, uint32_t oldval, uint32_t newval)
 {
-	if (unlikely(oldval >= 10 || newval >= 10 ||
-		     !(gtrans_mask[oldval] >> newval & 1)) ||
+	if (unlikely(!gtrans_ok(oldval, newval)) ||
 	    unlikely(gp->atomicstatus != oldval))	/* only we write it */
 		noreturn_call4(casgstatus_fail, gp, oldval, newval,
 			       readgstatus(gp));

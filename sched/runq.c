@@ -41,14 +41,9 @@ static bool runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t)
 void runqput_full(struct p *pp, struct g *gp)
 {
 	for (;;) {
-		uint32_t h = RUNQ_LOAD_ACQ(&pp->runqhead);	/* vs consumers */
-		uint32_t t = pp->runqtail;
-		if (t - h < RUNQ_LEN) {
-			/* A thief made room. */
-			RUNQ_SLOT_STORE(&pp->runq[t % RUNQ_LEN], gp);
-			RUNQ_STORE_REL(&pp->runqtail, t + 1);	/* publish */
+		uint32_t h, t;
+		if (runqput_ring(pp, gp, &h, &t))	/* a thief made room */
 			return;
-		}
 		if (runqputslow(pp, gp, h, t))
 			return;
 	}
@@ -58,8 +53,9 @@ uint32_t runqgrab(struct p *pp, struct g **batch, uint32_t batchHead,
 		  bool stealRunNextG)
 {
 	for (;;) {
-		uint32_t h = RUNQ_LOAD_ACQ(&pp->runqhead);	/* vs consumers */
-		uint32_t t = RUNQ_LOAD_ACQ(&pp->runqtail);	/* vs the producer */
+		/* head vs consumers, tail vs the producer */
+		uint32_t h = RUNQ_LOAD_ACQ(&pp->runqhead);
+		uint32_t t = RUNQ_LOAD_ACQ(&pp->runqtail);
 		uint32_t n = t - h;
 		n = n - n / 2;
 		if (n == 0) {
@@ -84,7 +80,8 @@ uint32_t runqgrab(struct p *pp, struct g **batch, uint32_t batchHead,
 			continue;	/* read an inconsistent h and t */
 		for (uint32_t i = 0; i < n; i++)
 			RUNQ_SLOT_STORE(&batch[(batchHead + i) % RUNQ_LEN],
-				   RUNQ_SLOT_LOAD(&pp->runq[(h + i) % RUNQ_LEN]));
+					RUNQ_SLOT_LOAD(&pp->runq[(h + i) %
+								 RUNQ_LEN]));
 		if (runq_cas_u32(&pp->runqhead, h, h + n))	/* commit */
 			return n;
 	}

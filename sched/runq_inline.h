@@ -93,6 +93,20 @@ runnext_xchg(struct p *pp)
 	return runq_xchg_g(&pp->runnext, NULL);
 }
 
+/* runqput_ring - put @gp at the tail of the ring if it has room; else
+ * false, with the head and tail it saw in *@h and *@t.  Owner P only. */
+static inline __attribute__((always_inline)) bool
+runqput_ring(struct p *pp, struct g *gp, uint32_t *h, uint32_t *t)
+{
+	*h = RUNQ_LOAD_ACQ(&pp->runqhead);	/* vs consumers */
+	*t = pp->runqtail;
+	if (__builtin_expect(*t - *h >= RUNQ_LEN, 0))
+		return false;
+	RUNQ_SLOT_STORE(&pp->runq[*t % RUNQ_LEN], gp);
+	RUNQ_STORE_REL(&pp->runqtail, *t + 1);	/* publish */
+	return true;
+}
+
 /**
  * runqput - put @gp on @pp's queue: into runnext if @next (the old
  * runnext is kicked to the tail), else at the tail.  Owner P only.
@@ -106,14 +120,9 @@ runqput(struct p *pp, struct g *gp, bool next)
 			return;
 		/* kick the old runnext to the tail */
 	}
-	uint32_t h = RUNQ_LOAD_ACQ(&pp->runqhead);	/* vs consumers */
-	uint32_t t = pp->runqtail;
-	if (__builtin_expect(t - h < RUNQ_LEN, 1)) {
-		RUNQ_SLOT_STORE(&pp->runq[t % RUNQ_LEN], gp);
-		RUNQ_STORE_REL(&pp->runqtail, t + 1);	/* publish */
-		return;
-	}
-	RUNQPUT_FULL(pp, gp);
+	uint32_t h, t;
+	if (!runqput_ring(pp, gp, &h, &t))
+		RUNQPUT_FULL(pp, gp);
 }
 
 /* runqget_ring - the next G of @pp's ring (not runnext), or NULL.  Owner

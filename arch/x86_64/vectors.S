@@ -2,9 +2,9 @@
  * arch/x86_64/vectors.S - the 256 interrupt entry points and their
  * common path.
  *
- * Each entry point pushes a zero error code when the CPU does not push one, then
- * its vector number, and jumps to trap_common, which saves every general
- * register, building struct trapframe (trap.h), and calls
+ * Each entry point pushes a zero error code when the CPU does not push
+ * one, then its vector number, and jumps to trap_common, which saves
+ * every general register, building struct trapframe (trap.h), and calls
  *	void trap_dispatch(struct trapframe *tf);	(rdi = tf)
  * with DF clear and RSP 16-byte aligned (the CPU aligned it before pushing
  * its 5-word frame; 17 more words keep it aligned).  On return the
