@@ -12,9 +12,9 @@
 extern const struct ktest _ktests_start[], _ktests_end[];
 
 static char test_glob[256];
-KPARAM_STR(test, test_glob, "run the in-image tests whose names match GLOB");
+KPARAM_STR(test, test_glob, "run the in-image tests whose names match GLOB (or GLOB,GLOB,...)");
 static char bench_glob[256];
-KPARAM_STR(bench, bench_glob, "run the benchmarks whose names match GLOB");
+KPARAM_STR(bench, bench_glob, "run the benchmarks whose names match GLOB (or GLOB,GLOB,...)");
 static char bench_unit[32] = "cycles/op";
 KPARAM_STR(benchunit, bench_unit, "unit printed for TSC-per-op figures");
 
@@ -58,15 +58,33 @@ static void sort_tests(void)
 	}
 }
 
+/* Whether @name matches one of the comma-separated globs in @list. */
+static bool match_list(const char *list, const char *name)
+{
+	char pat[sizeof(test_glob)];
+
+	while (*list) {
+		size_t n = 0;
+		while (list[n] && list[n] != ',')
+			n++;
+		memcpy(pat, list, n);
+		pat[n] = '\0';
+		if (n && glob_match(pat, name))
+			return true;
+		list += n + (list[n] == ',');
+	}
+	return false;
+}
+
 static bool selected(const struct ktest *t)
 {
 	if (t->flags & KT_BENCH)
-		return bench_glob[0] && glob_match(bench_glob, t->name);
+		return bench_glob[0] && match_list(bench_glob, t->name);
 	if (!test_glob[0])
 		return false;
 	if (t->flags & KT_MANUAL)
 		return !strcmp(test_glob, t->name);
-	return glob_match(test_glob, t->name);
+	return match_list(test_glob, t->name);
 }
 
 bool ktest_selected(void)
