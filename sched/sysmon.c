@@ -12,12 +12,23 @@
  * or until a goroutine entering or leaving a system call wakes it.
  */
 #include "sched/proc.h"
+#include "kernel/cmdline.h"
 #include "sched/lock.h"
 #include "sched/timers.h"
 #include "kernel/kwait.h"
 #include "kernel/time.h"
 
-#define FORCE_PREEMPT_NS (10 * (int64_t)NSEC_PER_MSEC)
+#define FORCE_PREEMPT_NS (10 * (int64_t)NSEC_PER_MSEC)	/* Go's */
+#define SYSCALL_RETAKE_NS (10 * (int64_t)NSEC_PER_MSEC)
+
+/*
+ * preemptus=N: ask a goroutine to stop once it has run N us on its P
+ * (Go's forcePreemptNS, 10 ms).  Tests set it low to preempt often;
+ * sysmon then wakes at least every N/2 us.
+ */
+static uint32_t preempt_us = FORCE_PREEMPT_NS / 1000;
+KPARAM_UINT(preemptus, preempt_us, 50, 10000000,
+	    "ask a goroutine to stop after it ran N us (default 10000)");
 #define DEEP_SLEEP_MAX_NS (60 * (int64_t)NSEC_PER_SEC)	/* forcegcperiod / 2 */
 
 static void usleep(uint32_t us)
@@ -42,7 +53,8 @@ static uint32_t retake(int64_t now)
 			if (pp->sysmontick_schedtick != t) {
 				pp->sysmontick_schedtick = t;
 				pp->sysmontick_when = now;
-			} else if (pp->sysmontick_when + FORCE_PREEMPT_NS <= now) {
+			} else if (pp->sysmontick_when +
+				   (int64_t)preempt_us * 1000 <= now) {
 				preemptone(pp);
 				sysretake = true;	/* in a syscall: no M */
 			}
@@ -62,7 +74,7 @@ static uint32_t retake(int64_t now)
 		    __atomic_load_n(&sched.nmspinning, __ATOMIC_SEQ_CST) +
 				    (int32_t)__atomic_load_n(&sched.npidle,
 							     __ATOMIC_SEQ_CST) > 0 &&
-		    pp->sysmontick_syscallwhen + FORCE_PREEMPT_NS > now)
+		    pp->sysmontick_syscallwhen + SYSCALL_RETAKE_NS > now)
 			continue;
 		/* Count one more running M before the CAS, so the M we take
 		 * from cannot exit its call, park and report a deadlock. */
@@ -104,6 +116,8 @@ static void sysmon(void)
 			delay *= 2;
 		if (delay > 10000)
 			delay = 10000;
+		if (delay > preempt_us / 2)
+			delay = preempt_us / 2 > 20 ? preempt_us / 2 : 20;
 		usleep(delay);
 
 		int64_t now = (int64_t)nanotime();
