@@ -5,7 +5,9 @@
  * the one selected by app=NAME as goroutine 1 (main), and when it returns
  * the machine exits with its return value as the status.
  *
- * High-level routines: use these most of the time.
+ * High-level routines: use these most of the time.  Goroutines talk
+ * through channels and select, and synchronize with Go's sync package:
+ * both are included at the end (include/rt0/chan.h, include/rt0/sync.h).
  */
 #ifndef RT0_H
 #define RT0_H
@@ -39,8 +41,9 @@ void go_spawn(void (*fn)(void *arg), void *arg);
 #else
 #define RT0_VREGS_
 #endif
-#define RT0_SWITCH_CLOBBERS_ "rax", "rbx", "r8", "r9", "r10",	\
+#define RT0_SWITCH_CLOBBERS_BUT_RAX_ "rbx", "r8", "r9", "r10",	\
 	"r11", "r12", "r13", "r14", "r15", "memory", "cc" RT0_VREGS_
+#define RT0_SWITCH_CLOBBERS_ "rax", RT0_SWITCH_CLOBBERS_BUT_RAX_
 
 /* go_sched - yield the processor; the goroutine stays runnable
  * (runtime.Gosched), at the back of its P's run queue: the next
@@ -146,5 +149,8 @@ struct rt0_app {
 	__attribute__((section(".apps"), used, aligned(8))) = {	\
 		.name = #n, .main = n, .help = h };			\
 	static int n(void)
+
+#include "rt0/chan.h"
+#include "rt0/sync.h"
 
 #endif

@@ -15,30 +15,10 @@
 #include "kernel/smp.h"
 #include "kernel/time.h"
 
-/* The checks' way out: a noreturn_call, so the callers stay leaves. */
-static __cold_exit void outside(const char *what)
+/* The checks' way out (must_be_goroutine, must_be_m in proc.h). */
+void called_outside(const char *what)
 {
 	panic("%s called outside a goroutine", what);
-}
-
-/* On a goroutine: an M's thread, running its curg (not g0). */
-static __always_inline void must_be_goroutine(const char *what)
-{
-	struct m *mp = kthread_current()->user;
-
-	if (unlikely(!mp || getg() != mp->curg))
-		noreturn_call1(outside, what);
-}
-
-/*
- * On an M's thread: on a G, or g0 (runtime code).  Both need the M to
- * hold a P, as it does whenever it runs a goroutine; a g0 without one
- * (sysmon, an idle M) faults on the NULL P instead of this panic.
- */
-static __always_inline void must_be_m(const char *what)
-{
-	if (unlikely(!kthread_current()->user))
-		noreturn_call1(outside, what);
 }
 
 void go_spawn(void (*fn)(void *arg), void *arg)

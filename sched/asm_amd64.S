@@ -112,7 +112,16 @@ mcall_resume:
 	cmpq M_CURG(\mp), \gp
 	jne mcall_not_curg
 	popq %r11
-	movq %r11, G_SCHED_PC(\gp)
+	SWITCH_AT \fn, \gp, \mp, %r11
+.endm
+
+/*
+ * SWITCH_AT fn, gp, mp, pc - the rest of the switch: gp resumes at pc
+ * with the current sp and bp; g = g0; call fn on g0's stack.  Clobbers
+ * rax.
+ */
+.macro SWITCH_AT fn, gp, mp, pc
+	movq \pc, G_SCHED_PC(\gp)
 	movq %rsp, G_SCHED_SP(\gp)
 	movq %rbp, G_SCHED_BP(\gp)
 	movq M_G0(\mp), %rax		/* rax = g0 */
@@ -139,6 +148,75 @@ gopark_mcall:
 	movq %fs:g_tls@tpoff, %rdi
 	movq G_M(%rdi), %r8
 	MCALL_SWITCH park_m, %rdi, %r8
+
+/* void goparkunlock_mcall(lock, reason)	[rsi, rdx; Go's convention]
+ * Calls parkunlock_m(gp, lock, reason, -, mp): park_m's layout, with the
+ * leaf lock to release in place of unlockf's argument. */
+	.globl goparkunlock_mcall
+goparkunlock_mcall:
+	movq %fs:g_tls@tpoff, %rdi
+	movq G_M(%rdi), %r8
+	MCALL_SWITCH parkunlock_m, %rdi, %r8
+
+/*
+ * Channel send and receive (include/rt0/chan.h), in Go's convention:
+ *
+ * void chansend_mcall(c, ep)			[rdi, rsi]
+ * bool chanrecv_mcall(c, ep)			[rdi, rsi; result in rax]
+ * Each keeps a sudog in its frame (SUDOG_FRAME bytes on the G's stack)
+ * and calls chansend_c / chanrecv_c(c, ep, sudog).  A result other than
+ * CHAN_PARK is the outcome: return it.  CHAN_PARK: the sudog is queued on
+ * c with c's lock held, so park as goparkunlock_mcall does -- the G
+ * resumes at the label below, sp at the sudog -- and parkunlock_m
+ * releases the lock on g0.  The waker completes the operation and sets
+ * sudog.success (0: woken by a close).  The C calls run on the G's stack
+ * with rsp 16-byte aligned if the caller's was (runtime text is built
+ * without vector instructions, so nothing depends on it).
+ *
+ * PARK_CHAN reason - the park: lock = &sudog.c->lock, the reason string;
+ * resumes at 1f.  Clobbers rax, rdx, rsi, rdi, r8, r11.
+ */
+.macro PARK_CHAN reason
+	movq SUDOG_C(%rsp), %rsi	/* rsi = c = &c->lock (HCHAN_LOCK 0) */
+	leaq \reason(%rip), %rdx	/* rdx = reason */
+	movq %fs:g_tls@tpoff, %rdi	/* rdi = g */
+	movq G_M(%rdi), %r8		/* r8 = m */
+	cmpq M_CURG(%r8), %rdi
+	jne mcall_not_curg
+	leaq 1f(%rip), %r11
+	SWITCH_AT parkunlock_m, %rdi, %r8, %r11
+.endm
+
+	.globl chansend_mcall, chanrecv_mcall
+chansend_mcall:
+	subq $SUDOG_FRAME, %rsp
+	movq %rsp, %rdx
+	call chansend_c
+	cmpl $CHAN_PARK, %eax
+	je 2f
+	addq $SUDOG_FRAME, %rsp
+	ret
+2:	PARK_CHAN chan_send_reason
+1:	cmpb $0, SUDOG_SUCCESS(%rsp)
+	je 3f
+	addq $SUDOG_FRAME, %rsp
+	ret
+3:	movq %rsp, %rdi
+	call chansend_closed		/* panics */
+	ud2
+
+chanrecv_mcall:
+	subq $SUDOG_FRAME, %rsp
+	movq %rsp, %rdx
+	call chanrecv_c
+	cmpl $CHAN_PARK, %eax
+	je 2f
+	addq $SUDOG_FRAME, %rsp
+	ret
+2:	PARK_CHAN chan_recv_reason
+1:	movzbl SUDOG_SUCCESS(%rsp), %eax
+	addq $SUDOG_FRAME, %rsp
+	ret
 
 /*
  * void systemstack(void (*fn)(void *), void *arg)	[rdi = fn, rsi = arg]

@@ -23,6 +23,17 @@
 #define G_SCHED_BP	(G_SCHED + GOBUF_BP)
 #define G_M		64
 
+/* struct sudog: chansend_mcall, chanrecv_mcall keep one in their frame,
+ * SUDOG_FRAME bytes (16-byte aligned rsp for the C call, see
+ * asmoffsets.c). */
+#define SUDOG_C		32
+#define SUDOG_SUCCESS	69
+#define SUDOG_FRAME	88
+
+/* struct hchan: the lock comes first (PARK_CHAN uses c as &c->lock) */
+#define HCHAN_LOCK	0
+#define CHAN_PARK	2	/* chansend_c, chanrecv_c: "park" */
+
 /* struct m */
 #define M_G0		0
 #define M_CURG		8

@@ -58,6 +58,17 @@ void unlock_slow(struct mutex *l, uint32_t v)
 	kwake(&l->key, 1);	/* v == MUTEX_SLEEPING */
 }
 
+/* The leaf locks' slow paths (lock.h): they keep every register. */
+LEAF_COLD void lock_slow_cold(struct mutex *l, uint32_t v)
+{
+	lock_slow(l, v);
+}
+
+LEAF_COLD void unlock_slow_cold(struct mutex *l, uint32_t v)
+{
+	unlock_slow(l, v);
+}
+
 bool lock_held(struct mutex *l)
 {
 	return __atomic_load_n(&l->key, __ATOMIC_RELAXED) != MUTEX_UNLOCKED;

@@ -48,6 +48,43 @@ static inline void unlock(struct mutex *l)
 #endif
 bool lock_held(struct mutex *l);	/* held by someone (checks only) */
 
+/*
+ * Leaf locks: the locks of channels, semaphore buckets and notify lists.
+ * The same word and protocol as lock() (spin a little, then sleep in the
+ * kernel), but they do not count in m->locks: they are taken only by
+ * runtime text, which is never preempted asynchronously (all that
+ * m->locks would prevent), and held for a few steps with no call that
+ * may schedule -- a G parks holding one only through goparkunlock, which
+ * releases it on g0 once the G is switched out.  Nothing but leaf locks
+ * (of other objects, in address order) and goready's own may be taken
+ * while one is held.  Runtime text only.
+ */
+/* lock_slow and unlock_slow that keep every register (lock.c). */
+#define LEAF_COLD __attribute__((no_caller_saved_registers, noinline, used, \
+				 force_align_arg_pointer))
+LEAF_COLD void lock_slow_cold(struct mutex *l, uint32_t v);
+LEAF_COLD void unlock_slow_cold(struct mutex *l, uint32_t v);
+
+static __always_inline void leaflock(struct mutex *l)
+{
+	uint32_t v = __atomic_exchange_n(&l->key, 1, __ATOMIC_ACQUIRE);
+
+	/* The contended case is a call that keeps every register, so a
+	 * fast path that takes a leaf lock needs no frame for it. */
+	if (unlikely(v != 0))
+		__asm__ volatile("call lock_slow_cold"
+				 :: "D"(l), "S"(v) : "memory", "cc");
+}
+
+static __always_inline void leafunlock(struct mutex *l)
+{
+	uint32_t v = __atomic_exchange_n(&l->key, 0, __ATOMIC_RELEASE);
+
+	if (unlikely(v != 1))
+		__asm__ volatile("call unlock_slow_cold"
+				 :: "D"(l), "S"(v) : "memory", "cc");
+}
+
 void noteclear(struct note *n);
 void notewakeup(struct note *n);
 void notesleep(struct note *n);

@@ -359,13 +359,6 @@ static void resetspinning(void)
 	wakep();
 }
 
-/* wakep's first test, cheap enough for the fast paths to make inline. */
-static __always_inline bool wakep_wanted(void)
-{
-	return gomaxprocs > 1 &&
-	       __atomic_load_n(&sched.nmspinning, __ATOMIC_SEQ_CST) == 0;
-}
-
 /**
  * wakep - start a spinning M if there is an idle P and no spinning M.
  * Called after submitting work (the StoreLoad pattern above: the work is
@@ -1109,27 +1102,42 @@ void park_m(struct g *gp, void *lock, const char *reason,
 	schedule_local(mp, mp->p);
 }
 
+/**
+ * parkunlock_m - goparkunlock, on g0 (goparkunlock_mcall saved @gp, the
+ * curg of this M @mp): park_m with the unlockf that releases the leaf
+ * lock @l, written out (no indirect call, and a leaf: the contended
+ * unlock is a cold call).  Never returns.
+ */
+void parkunlock_m(struct g *gp, struct mutex *l, const char *reason,
+		  long rcx, struct m *mp) __noreturn;
+__fastpath
+void parkunlock_m(struct g *gp, struct mutex *l, const char *reason,
+		  long rcx, struct m *mp)
+{
+	gp->waitreason = reason;
+	casgstatus_own(gp, _Grunning, _Gwaiting);
+	gp->m = NULL;
+	leafunlock(l);		/* from here gp may be readied */
+	schedule_local(mp, mp->p);
+}
+
 static void wakep_sys(void *unused)
 {
 	(void)unused;
 	wakep();
 }
 
-/**
- * goready - make parked @gp runnable, next on this P.  On an M with a P,
- * on a G or g0.  Unlike Go's, it stays on the caller's stack (the common
- * path is shallow, and runtime code is never preempted asynchronously),
- * which saves the ~30 instructions of a systemstack round trip; spilling
- * a full run queue (runqput_full_cold) and starting an M go to g0.
- */
+/* wakep on g0, from a fast path on any stack (see cold_call). */
+__cold_regs void wakep_systemstack_cold(void)
+{
+	systemstack(wakep_sys, NULL);
+}
+
+/* goready, out of line (goready_inline in proc.h). */
 __fastpath
 void goready(struct g *gp)
 {
-	casgstatus(gp, _Gwaiting, _Grunnable);	/* or throws: not parked */
-	gp->waitreason = NULL;
-	runqput(getg()->m->p, gp, true);
-	if (wakep_wanted())
-		systemstack(wakep_sys, NULL);
+	goready_inline(gp);
 }
 
 /* Called from goexit (asm) when a G's function returns, or by Goexit. */
@@ -1413,6 +1421,7 @@ void procresize(int32_t nprocs)
 			throw("procresize: out of memory");
 		pp->id = i;
 		pp->status = _Pidle;
+		pp->cheaprand = rdtsc() * 0x9e3779b97f4a7c15ull + (uint64_t)i;
 		/* The timer heap's first page now, not at the first sleep. */
 		pp->timers = page_alloc(1);
 		pp->timerscap = PAGE_SZ / sizeof(struct rtimer *);

@@ -7,6 +7,7 @@
 
 #include "sched/runtime2.h"
 #include "include/rt0.h"
+#include "kernel/kthread.h"
 
 #define MAX_PROCS 256
 #define G_STACK_SIZE (16 * 1024)	/* goroutine stacks (fixed size) */
@@ -85,9 +86,56 @@ void mstart(void) __noreturn;
  */
 #define __fastpath __attribute__((optimize("omit-frame-pointer")))
 
+/*
+ * The API's precondition checks (api.c has the way out).  A kernel
+ * thread that is not an M has no G and no TLS: it gets a clear panic
+ * rather than a fault on a bogus FS base.
+ *
+ * must_be_goroutine - on an M's thread, running its curg (not g0).
+ * must_be_m - on an M's thread, on a G or g0 (the M holds a P whenever
+ * it runs either; a g0 without one, sysmon or an idle M, faults on the
+ * NULL P instead of this panic).
+ */
+void called_outside(const char *what) __cold_exit;
+
+static __always_inline void must_be_goroutine(const char *what)
+{
+	struct m *mp = kthread_current()->user;
+
+	if (unlikely(!mp || getg() != mp->curg))
+		noreturn_call1(called_outside, what);
+}
+
+static __always_inline void must_be_m(const char *what)
+{
+	if (unlikely(!kthread_current()->user))
+		noreturn_call1(called_outside, what);
+}
+
+/*
+ * cheaprand - a fast random number from @pp's own state (wyrand, as Go's
+ * cheaprand); cheaprandn - one in [0, n), by multiply and shift
+ * (Lemire's method: no division, bias below n / 2^32).  Owner P.
+ */
+static __always_inline uint32_t cheaprand(struct p *pp)
+{
+	uint64_t s = pp->cheaprand += 0xa0761d6478bd642full;
+	unsigned __int128 r = (unsigned __int128)s * (s ^ 0xe7037ed1a0b428dbull);
+
+	return (uint32_t)((uint64_t)(r >> 64) ^ (uint64_t)r);
+}
+
+static __always_inline uint32_t cheaprandn(struct p *pp, uint32_t n)
+{
+	return (uint32_t)(((uint64_t)cheaprand(pp) * n) >> 32);
+}
+
 /* trace.c */
 void throw(const char *msg) __noreturn;
 void throwf(const char *fmt, ...) __printf(1, 2) __noreturn;
+/* panicplain - Go's panic(plainError(msg)) without recover: "panic: msg",
+ * then the same report as throw.  Never returns. */
+void panicplain(const char *msg) __noreturn;
 void schedtrace(bool detailed);
 void schedtrace_to(bool detailed, fmt_sink sink, void *arg);
 extern uint32_t debug_schedtrace;	/* schedtrace=MS (0: off) */
@@ -191,7 +239,74 @@ static inline void gopark(bool (*unlockf)(struct g *, void *), void *lock,
 {
 	go_park(unlockf, lock, reason);
 }
+/*
+ * goparkunlock - gopark whose unlockf releases the leaf lock @l (Go's
+ * goparkunlock): the G becomes _Gwaiting with @reason, @l is released on
+ * g0 once the G is switched out, and the next G runs.  Whoever readies
+ * the G must have found it under @l.  On a goroutine, holding @l (a
+ * leafunlock'able lock, see lock.h) and no other lock.  In Go's register
+ * convention, as go_park.
+ */
+void goparkunlock_mcall(void);
+static inline void goparkunlock(struct mutex *l, const char *reason)
+{
+	__asm__ volatile("call goparkunlock_mcall"
+			 : "+S"(l), "+d"(reason)
+			 :: "rcx", "rdi", RT0_SWITCH_CLOBBERS_);
+}
 void goready(struct g *gp);
+
+/* wakep's first test, cheap enough for the fast paths to make inline. */
+static __always_inline bool wakep_wanted(void)
+{
+	return gomaxprocs > 1 &&
+	       __atomic_load_n(&sched.nmspinning, __ATOMIC_SEQ_CST) == 0;
+}
+
+__cold_regs void wakep_systemstack_cold(void);
+
+/**
+ * goready_inline - make parked @gp runnable, next on this P (goready is
+ * the same out of line).  On an M with a P, on a G or g0.  Unlike Go's,
+ * it stays on the caller's stack (the common path is shallow, and
+ * runtime code is never preempted asynchronously), which saves the ~30
+ * instructions of a systemstack round trip; spilling a full run queue
+ * (runqput_full_cold) and starting an M go to g0, through cold calls, so
+ * a fast path that inlines it needs no frame.  Throws if @gp is not
+ * parked.
+ */
+static __always_inline void goready_inline(struct g *gp)
+{
+	uint32_t cur = _Gwaiting;
+
+	if (unlikely(!__atomic_compare_exchange_n(&gp->atomicstatus, &cur,
+						  _Grunnable, false,
+						  __ATOMIC_ACQ_REL,
+						  __ATOMIC_ACQUIRE)))
+		noreturn_call4(casgstatus_fail, gp, (uint32_t)_Gwaiting,
+			       (uint32_t)_Grunnable, cur);
+	gp->waitreason = NULL;
+	runqput(getg()->m->p, gp, true);
+	if (wakep_wanted())	/* gp is queued: StoreLoad, see proc.c */
+		cold_call(wakep_systemstack_cold);
+}
+
+/**
+ * goready_dequeued - goready_inline for a G whose sudog the caller took
+ * off a wait queue under that queue's lock: the G parked before the
+ * lock was released (parkunlock_m), and only the one who dequeued it
+ * may ready it, so its status is changed as casgstatus_own does -- a
+ * checked store, no CAS.  (go_ready's callers have no such guarantee:
+ * it keeps the CAS, which catches a double ready.)
+ */
+static __always_inline void goready_dequeued(struct g *gp)
+{
+	casgstatus_own(gp, _Gwaiting, _Grunnable);
+	gp->waitreason = NULL;
+	runqput(getg()->m->p, gp, true);
+	if (wakep_wanted())	/* gp is queued: StoreLoad, see proc.c */
+		cold_call(wakep_systemstack_cold);
+}
 void wakep(void);
 void startm(struct p *pp, bool spinning, bool lockheld);
 void stopm(void);

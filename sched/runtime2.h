@@ -118,6 +118,48 @@ struct g {
 	uint32_t sig;		/* for tests (Go's proc_test uses it) */
 	bool asyncsafe;		/* stopped at an async safe point; own M */
 	struct rtimer *timer;	/* its sleep timer, made on first use */
+
+	/* Channels and select (chan.c, select.c). */
+	struct sudog *param;	/* the sudog a waker completed (a select's
+				 * winning case): written by the waker
+				 * before goready, read by the G after */
+	uint32_t selectDone;	/* a waker claimed the select this G waits
+				 * in: CAS 0 -> 1 under that channel's lock;
+				 * reset by the G under all its channels'
+				 * locks */
+	struct sudog *waiting;	/* the sudogs of the select it parks in, in
+				 * lock order; own M (selparkcommit reads it
+				 * on that M's g0) */
+};
+
+/*
+ * A sudog is a G waiting on a channel or a semaphore (Go's sudog): one G
+ * may wait on several channels at once (select), and many Gs on one
+ * object.  rt0's stacks never move, so a sudog lives on its G's own stack,
+ * in the frame of the call that waits: nothing is allocated for a wait.
+ * Whoever dequeues a sudog (under the object's lock) owns it until it
+ * readies the G, and must not touch it after goready: from then on the G
+ * may return and reuse that stack.
+ */
+struct sudog {
+	struct g *g;		/* the waiting G; constant while queued */
+	struct sudog *next;	/* waitq: next waiter; sema treap: right */
+	struct sudog *prev;	/* waitq: previous waiter; sema treap: left */
+	void *elem;		/* channel: the value's address (the
+				 * sender's source or the receiver's
+				 * destination); sema: the address waited on */
+	struct hchan *c;	/* channel waited on; select's parkcommit */
+	struct sudog *waitlink;	/* g.waiting list (select), or the other
+				 * waiters on a sema address */
+	struct sudog *waittail;	/* sema: last of the waitlink list */
+	struct sudog *parent;	/* sema treap */
+	uint32_t ticket;	/* sema: treap priority while queued, then 1
+				 * if the count was handed off; notify list:
+				 * the G's ticket */
+	bool isSelect;		/* g waits in a select: the first waker to
+				 * CAS g.selectDone wins */
+	bool success;		/* channel: woken by a value (true) or by a
+				 * close (false) */
 };
 
 /* A one-shot sleep/wakeup event for an M (Go's note), on kwait/kwake. */
@@ -210,6 +252,9 @@ struct p {
 	int64_t timer0when;	/* earliest when, 0 if none; atomic */
 	uint64_t timer0tsc;	/* timer0when as a TSC value (0 if none):
 				 * the fast paths' due check; atomic */
+
+	uint64_t cheaprand;	/* select's poll order, treap priorities
+				 * (wyrand state, cheaprand in proc.h); owner */
 } __attribute__((aligned(64)));
 
 /* runqput's rare spill keeps every register (a cold call, see proc.h):

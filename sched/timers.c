@@ -78,7 +78,7 @@ static void heap_remove(struct p *pp, uint32_t i)
 			siftdown(pp, i);
 	}
 	pp->timers[last] = NULL;
-	t->pp = NULL;
+	__atomic_store_n(&t->pp, NULL, __ATOMIC_RELEASE);
 }
 
 void timer_add(struct rtimer *t, int64_t when, void (*f)(void *), void *arg)
@@ -139,6 +139,16 @@ bool timer_del(struct rtimer *t)
 	return queued;
 }
 
+bool timer_del_sync(struct rtimer *t)
+{
+	if (timer_del(t))
+		return true;
+	/* Its f may be running (popped before our look at t->pp): wait. */
+	while (__atomic_load_n(&t->running, __ATOMIC_ACQUIRE))
+		gosched();
+	return false;
+}
+
 bool timers_check_slow(struct p *pp, int64_t now, int64_t *next)
 {
 	int64_t first = timers_wakeTime(pp);
@@ -156,12 +166,16 @@ bool timers_check_slow(struct p *pp, int64_t now, int64_t *next)
 	lock(&pp->timerslock);
 	while (pp->ntimers && pp->timers[0]->when <= now) {
 		struct rtimer *t = pp->timers[0];
+		/* Counted running before it is seen unqueued (t->pp is
+		 * cleared by a release store): timer_del_sync relies on it. */
+		__atomic_add_fetch(&t->running, 1, __ATOMIC_SEQ_CST);
 		heap_remove(pp, 0);
 		set_timer0(pp);
 		void (*f)(void *) = t->f;
 		void *arg = t->arg;
 		unlock(&pp->timerslock);
-		f(arg);			/* may free or re-add t */
+		f(arg);			/* may re-add t */
+		__atomic_sub_fetch(&t->running, 1, __ATOMIC_RELEASE);
 		ran = true;
 		lock(&pp->timerslock);
 	}

@@ -18,15 +18,28 @@ struct rtimer {
 	int64_t when;			/* nanotime; timerslock of pp */
 	void (*f)(void *arg);		/* constant while queued */
 	void *arg;
-	struct p *pp;			/* heap it is on, or NULL */
+	struct p *pp;			/* heap it is on, or NULL; written
+					 * under timerslock, read atomically */
 	uint32_t idx;			/* position in pp's heap */
+	uint32_t running;		/* Ms running f now; atomic */
 };
 
-/* timer_add - queue @t (not queued) on the current P to fire at @when. */
+/*
+ * timer_add - queue @t (not queued) on the current P to fire at @when:
+ * then some M calls f(arg) on g0, without locks.  f may queue @t again;
+ * @t must stay allocated while queued or running (timer_del_sync).
+ */
 void timer_add(struct rtimer *t, int64_t when, void (*f)(void *), void *arg);
 
-/* timer_del - unqueue @t if still queued; true if it was (will not fire). */
+/* timer_del - unqueue @t if still queued; true if it was (will not fire).
+ * False also when its f is running right now. */
 bool timer_del(struct rtimer *t);
+
+/*
+ * timer_del_sync - timer_del, then wait until no M runs @t's f any more,
+ * so that @t may be freed.  Not from @t's own f.  On a goroutine.
+ */
+bool timer_del_sync(struct rtimer *t);
 
 /*
  * timers_check - run @pp's due timers (now == 0: read the clock only if

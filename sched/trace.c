@@ -150,7 +150,8 @@ void trace_init(void)
 	kernel_add_dump_hook(dump);
 }
 
-static void fatal_header(void)
+/* The CPU, M and G, and a backtrace from @pc (in the frame @fp). */
+static void fatal_header(uint64_t pc, uint64_t fp)
 {
 	struct kthread *t = kthread_current();
 	struct m *mp = t->user;
@@ -160,8 +161,32 @@ static void fatal_header(void)
 		mp ? mp->id : -1, gp ? gp->goid : 0,
 		mp && getg() == mp->g0 ? " (on g0)" : "");
 	kprintf("backtrace:\n");
-	uint64_t *fp = __builtin_frame_address(0);
-	backtrace_write(console_sink, NULL, fp[1], fp[0]);
+	backtrace_write(console_sink, NULL, pc, fp);
+}
+
+/*
+ * fatal - the report of throw and panicplain: "@prefix: message", the
+ * CPU, M and G, a backtrace from the caller of the entry point whose
+ * frame is @entryfp, the scheddetail dump; exit with EXIT_PANIC.
+ */
+static __noreturn void fatal(const uint64_t *entryfp, const char *prefix,
+			     const char *fmt, va_list ap)
+{
+	struct m *mp = kthread_current()->user;
+
+	if (mp && mp->throwing++ > 0) {
+		kprintf("runtime: throw while throwing\n");
+		kernel_exit(EXIT_PANIC);
+	}
+	if (mp)
+		mp->dying = 1;
+	kernel_stop_others();
+	kprintf("%s: ", prefix);
+	vkprintf(fmt, ap);
+	kprintf("\n\n");
+	fatal_header(entryfp[1], entryfp[0]);
+	kernel_dump_hooks();
+	kernel_exit(EXIT_PANIC);
 }
 
 /**
@@ -176,21 +201,26 @@ void throw(const char *msg)
 void throwf(const char *fmt, ...)
 {
 	va_list ap;
-	struct m *mp = kthread_current()->user;
 
-	if (mp && mp->throwing++ > 0) {
-		kprintf("runtime: throw while throwing\n");
-		kernel_exit(EXIT_PANIC);
-	}
-	if (mp)
-		mp->dying = 1;
-	kernel_stop_others();
-	kprintf("fatal error: ");
 	va_start(ap, fmt);
-	vkprintf(fmt, ap);
-	va_end(ap);
-	kprintf("\n\n");
-	fatal_header();
-	kernel_dump_hooks();
-	kernel_exit(EXIT_PANIC);
+	fatal(__builtin_frame_address(0), "fatal error", fmt, ap);
+}
+
+/**
+ * panicplain - a Go panic with a plain message (send on a closed
+ * channel, a negative WaitGroup counter): rt0 has no recover, so it ends
+ * the program as an unrecovered panic does, with throw's report.  Never
+ * returns.
+ */
+static __noreturn void panicf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fatal(__builtin_frame_address(0), "panic", fmt, ap);
+}
+
+void panicplain(const char *msg)
+{
+	panicf("%s", msg);
 }

@@ -1,0 +1,149 @@
+/*
+ * sched/timechan.c - timer channels (Go's time.NewTimer, time.After) on
+ * the per-P runtime timers.
+ *
+ * A go_timer holds its channel (capacity 1, int64_t elements, the buffer
+ * inline) and a runtime timer.  The channel's lock also guards the timer's
+ * state: when is the armed deadline, 0 when stopped or delivered.
+ *
+ * Firing (timechan_fire, on g0 of whichever M runs the P's timers) takes
+ * the lock and delivers only if the timer is still armed for a deadline
+ * that has passed: a firing that was already off the heap when Stop or
+ * Reset ran finds when == 0, or a later deadline, and drops itself.  So
+ * once Stop or Reset returns, nothing from before can arrive; and they
+ * also drop a value still in the buffer (Go 1.23's rule: no stale values).
+ * The value goes straight to a waiting receiver if there is one, else
+ * into the buffer.
+ */
+#include "sched/chan.h"
+#include "sched/proc.h"
+#include "sched/timers.h"
+#include "kernel/mem.h"
+#include "kernel/time.h"
+
+struct go_timer {
+	struct hchan c;		/* Go's t.C */
+	int64_t slot;		/* c's one-element buffer */
+	struct rtimer t;	/* on a P's heap while armed */
+	int64_t when;		/* armed deadline, 0 if none; c.lock */
+};
+
+static void timechan_fire(void *arg)
+{
+	struct go_timer *tm = arg;
+	struct hchan *c = &tm->c;
+	int64_t now = (int64_t)nanotime();
+	struct g *gp = NULL;
+
+	leaflock(&c->lock);
+	if (!tm->when || now < tm->when) {
+		leafunlock(&c->lock);		/* stopped or re-armed */
+		return;
+	}
+	tm->when = 0;
+	struct sudog *sg = waitq_dequeue(&c->recvq);
+	if (sg) {
+		gp = chan_sendto(c, sg, &now);
+	} else if (c->qcount < c->dataqsiz) {
+		elemmove(chanbuf(c, c->sendx), &now, c->elemsize);
+		if (++c->sendx == c->dataqsiz)
+			c->sendx = 0;
+		c->qcount++;
+	}
+	leafunlock(&c->lock);
+	if (gp)
+		goready_dequeued(gp);
+}
+
+/* Disarm @tm: true if a value was still to come or unreceived.  c.lock
+ * held. */
+static bool timechan_stop_locked(struct go_timer *tm)
+{
+	struct hchan *c = &tm->c;
+	bool pending = tm->when != 0;
+
+	tm->when = 0;
+	timer_del(&tm->t);	/* if it is firing right now, it drops */
+	if (c->qcount) {
+		c->qcount = 0;
+		c->recvx = c->sendx = 0;
+		pending = true;
+	}
+	return pending;
+}
+
+/* Arm @tm for @ns from now (ns <= 0: due at once).  c.lock held. */
+static void timechan_arm_locked(struct go_timer *tm, int64_t ns)
+{
+	int64_t now = (int64_t)nanotime();
+	int64_t when = ns > INT64_MAX - now ? INT64_MAX : now + (ns > 0 ? ns : 0);
+
+	tm->when = when ? when : 1;
+	timer_add(&tm->t, tm->when, timechan_fire, tm);
+}
+
+go_timer *go_timer_new(int64_t ns)
+{
+	BUILD_ASSERT(sizeof(struct go_timer) <= KMALLOC_MAX);
+	must_be_goroutine("go_timer_new");
+	struct go_timer *tm = kmalloc(sizeof(*tm));
+
+	if (!tm)
+		throw("go_timer_new: out of memory");
+	tm->c.elemsize = sizeof(int64_t);
+	tm->c.dataqsiz = 1;
+	tm->c.buf = (uint8_t *)&tm->slot;
+	tm->c.timer = tm;
+	leaflock(&tm->c.lock);
+	timechan_arm_locked(tm, ns);
+	leafunlock(&tm->c.lock);
+	return tm;
+}
+
+go_chan *go_timer_chan(go_timer *tm)
+{
+	return &tm->c;
+}
+
+bool go_timer_stop(go_timer *tm)
+{
+	must_be_goroutine("go_timer_stop");
+	leaflock(&tm->c.lock);
+	bool pending = timechan_stop_locked(tm);
+	leafunlock(&tm->c.lock);
+	return pending;
+}
+
+bool go_timer_reset(go_timer *tm, int64_t ns)
+{
+	must_be_goroutine("go_timer_reset");
+	leaflock(&tm->c.lock);
+	bool pending = timechan_stop_locked(tm);
+	timechan_arm_locked(tm, ns);
+	leafunlock(&tm->c.lock);
+	return pending;
+}
+
+/* go_chan_free of a timer's channel (its waiters checked already). */
+void timechan_free(struct go_timer *tm)
+{
+	must_be_goroutine("go_chan_free of a timer's channel");
+	leaflock(&tm->c.lock);
+	tm->when = 0;
+	leafunlock(&tm->c.lock);
+	/* A firing already off the heap may still be about to take the
+	 * lock: wait for it before the memory goes. */
+	timer_del_sync(&tm->t);
+	kfree(tm);
+}
+
+void go_timer_free(go_timer *tm)
+{
+	if (tm)
+		go_chan_free(&tm->c);
+}
+
+go_chan *go_after(int64_t ns)
+{
+	return &go_timer_new(ns)->c;
+}
