@@ -34,7 +34,7 @@ static uint64_t sortkey(const struct go_select_case *scases, uint16_t i)
 }
 
 /* Lock every channel in lock order, each once (duplicates are adjacent). */
-static void sellock(const struct go_select_case *scases,
+static __always_inline void sellock(const struct go_select_case *scases,
 		    const uint16_t *lockorder, int n)
 {
 	struct hchan *c = NULL;
@@ -50,7 +50,7 @@ static void sellock(const struct go_select_case *scases,
 
 /* Unlock them in reverse; nothing of the select is touched after the
  * last unlock (a waker may ready the G at once). */
-static void selunlock(const struct go_select_case *scases,
+static __always_inline void selunlock(const struct go_select_case *scases,
 		      const uint16_t *lockorder, int n)
 {
 	for (int i = n - 1; i >= 0; i--) {
@@ -83,11 +83,26 @@ static bool selparkcommit(struct g *gp, void *unused)
 	return true;
 }
 
-/* Heap sort of lockorder[0..n) by channel address (Go's). */
+/*
+ * lockorder[0..n) = pollorder sorted by channel address: insertion sort
+ * for a few cases (stable: cases on one channel keep their random
+ * relative order), Go's heap sort beyond (n log n, no extra memory).
+ */
 static void sort_lockorder(const struct go_select_case *scases,
 			   const uint16_t *pollorder, uint16_t *lockorder,
 			   int n)
 {
+	if (n <= SELECT_STACK_CASES) {
+		for (int i = 0; i < n; i++) {
+			uint16_t o = pollorder[i];
+			uint64_t key = sortkey(scases, o);
+			int j = i;
+			for (; j > 0 && sortkey(scases, lockorder[j - 1]) > key; j--)
+				lockorder[j] = lockorder[j - 1];
+			lockorder[j] = o;
+		}
+		return;
+	}
 	for (int i = 0; i < n; i++) {
 		int j = i;
 		/* From the poll order, so cases on one channel permute. */
@@ -127,7 +142,7 @@ static void sort_lockorder(const struct go_select_case *scases,
  * @n entries, @sgs for @n sudogs.  Returns the chosen case, or -1 (not
  * @block and nothing ready).  On a goroutine.
  */
-static int selectgo(struct go_select_case *scases, int n, bool block,
+static __always_inline int selectgo(struct go_select_case *scases, int n, bool block,
 		    uint16_t *pollorder, uint16_t *lockorder,
 		    struct sudog *sgs)
 {
@@ -158,7 +173,7 @@ static int selectgo(struct go_select_case *scases, int n, bool block,
 		struct sudog *sg;
 
 		if (cas->dir == GO_SELECT_RECV) {
-			if ((sg = waitq_dequeue(&c->sendq))) {
+			if (c->sendq.first && (sg = waitq_dequeue(&c->sendq))) {
 				struct g *gp = chan_recvfrom(c, sg, cas->elem);
 				selunlock(scases, lockorder, norder);
 				goready_dequeued(gp);
@@ -188,7 +203,7 @@ static int selectgo(struct go_select_case *scases, int n, bool block,
 				selunlock(scases, lockorder, norder);
 				panicplain("send on closed channel");
 			}
-			if ((sg = waitq_dequeue(&c->recvq))) {
+			if (c->recvq.first && (sg = waitq_dequeue(&c->recvq))) {
 				struct g *gp = chan_sendto(c, sg, cas->elem);
 				selunlock(scases, lockorder, norder);
 				goready_dequeued(gp);
@@ -272,23 +287,30 @@ int go_select(struct go_select_case *cases, int n, bool block)
 		gopark(NULL, NULL, waitReasonSelectNoCases);	/* for ever */
 		throw("unreachable");
 	}
-	if (n <= SELECT_STACK_CASES) {
-		uint16_t order[2 * SELECT_STACK_CASES];
-		struct sudog sgs[SELECT_STACK_CASES];
-		return selectgo(cases, n, block, order, order + n, sgs);
+	/* Up to SELECT_STACK_CASES on this stack, else one allocation for
+	 * both orders and the sudogs (freed on return). */
+	uint16_t order_s[2 * SELECT_STACK_CASES];
+	struct sudog sgs_s[SELECT_STACK_CASES];
+	uint16_t *order = order_s;
+	struct sudog *sgs = sgs_s;
+	void *mem = NULL;
+	uint64_t size = 0, pages = 0;
+
+	if (unlikely(n > SELECT_STACK_CASES)) {
+		size = (uint64_t)n * (sizeof(struct sudog) + 2 * sizeof(uint16_t));
+		pages = ALIGN_UP(size, PAGE_SZ) / PAGE_SZ;
+		mem = size <= KMALLOC_MAX ? kmalloc(size) : page_alloc(pages);
+		if (!mem)
+			throwf("select: out of memory for %d cases", n);
+		sgs = mem;
+		order = (uint16_t *)(sgs + n);
 	}
-	/* Large: one allocation for both orders and the sudogs. */
-	uint64_t size = (uint64_t)n * (sizeof(struct sudog) + 2 * sizeof(uint16_t));
-	uint64_t pages = ALIGN_UP(size, PAGE_SZ) / PAGE_SZ;
-	void *mem = size <= KMALLOC_MAX ? kmalloc(size) : page_alloc(pages);
-	if (!mem)
-		throwf("select: out of memory for %d cases", n);
-	struct sudog *sgs = mem;
-	uint16_t *order = (uint16_t *)(sgs + n);
 	int casi = selectgo(cases, n, block, order, order + n, sgs);
-	if (size <= KMALLOC_MAX)
-		kfree(mem);
-	else
-		page_free(mem, pages);
+	if (unlikely(mem)) {
+		if (size <= KMALLOC_MAX)
+			kfree(mem);
+		else
+			page_free(mem, pages);
+	}
 	return casi;
 }

@@ -257,11 +257,10 @@ void go_rwmutex_unlock(go_rwmutex *rw)
 
 /* ---- WaitGroup (Go's sync/waitgroup.go) ---- */
 
-void go_waitgroup_add(go_waitgroup *wg, int delta)
+/* go_waitgroup_add left @state (the inline add is done): it has waiters,
+ * or its counter is negative. */
+void go_waitgroup_add_slow(go_waitgroup *wg, int delta, uint64_t state)
 {
-	uint64_t state = __atomic_add_fetch(&wg->state,
-					    (uint64_t)(int64_t)delta << 32,
-					    __ATOMIC_ACQ_REL);
 	int32_t v = (int32_t)(state >> 32);
 	uint32_t w = (uint32_t)state;
 
@@ -283,12 +282,8 @@ void go_waitgroup_add(go_waitgroup *wg, int delta)
 		semrelease1(&wg->sema, false);
 }
 
-void go_waitgroup_done(go_waitgroup *wg)
-{
-	go_waitgroup_add(wg, -1);
-}
-
-void go_waitgroup_wait(go_waitgroup *wg)
+/* go_waitgroup_wait saw a count: wait for it to drop to zero. */
+void go_waitgroup_wait_slow(go_waitgroup *wg)
 {
 	for (;;) {
 		uint64_t state = __atomic_load_n(&wg->state, __ATOMIC_ACQUIRE);

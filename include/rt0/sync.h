@@ -107,9 +107,30 @@ typedef struct go_waitgroup {
 	uint32_t sema;
 } go_waitgroup;
 
-void go_waitgroup_add(go_waitgroup *wg, int delta);
-void go_waitgroup_done(go_waitgroup *wg);
-void go_waitgroup_wait(go_waitgroup *wg);
+void go_waitgroup_add_slow(go_waitgroup *wg, int delta, uint64_t state);
+void go_waitgroup_wait_slow(go_waitgroup *wg);
+
+static inline void go_waitgroup_add(go_waitgroup *wg, int delta)
+{
+	uint64_t state = __atomic_add_fetch(&wg->state,
+					    (uint64_t)(int64_t)delta << 32,
+					    __ATOMIC_ACQ_REL);
+
+	/* Waiters to wake (or misuse to report), or a negative count. */
+	if ((uint32_t)state != 0 || (int64_t)state < 0)
+		go_waitgroup_add_slow(wg, delta, state);
+}
+
+static inline void go_waitgroup_done(go_waitgroup *wg)
+{
+	go_waitgroup_add(wg, -1);
+}
+
+static inline void go_waitgroup_wait(go_waitgroup *wg)
+{
+	if (__atomic_load_n(&wg->state, __ATOMIC_ACQUIRE) >> 32 != 0)
+		go_waitgroup_wait_slow(wg);
+}
 
 /*
  * go_once - Go's sync.Once: go_once_do(o, fn, arg) calls fn(arg) only the
