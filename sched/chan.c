@@ -552,3 +552,15 @@ void go_chan_close(go_chan *c)
 		goready(gp);
 	}
 }
+
+int chan_nwait(struct hchan *c, bool send)
+{
+	int n = 0;
+
+	leaflock(&c->lock);
+	for (struct sudog *sg = send ? c->sendq.first : c->recvq.first; sg;
+	     sg = sg->next)
+		n++;
+	leafunlock(&c->lock);
+	return n;
+}

@@ -125,6 +125,10 @@ static __always_inline void sudog_init_chan(struct sudog *sg, struct g *gp,
 		sg->isSelect = true;
 }
 
+/* Test hooks (Go's export_test.go): goroutines parked on @c's send
+ * (@send) or receive queue, counted under its lock.  Runtime text. */
+int chan_nwait(struct hchan *c, bool send);
+
 /* timechan.c: go_chan_free of a timer's channel frees the timer. */
 void timechan_free(struct go_timer *t);
 

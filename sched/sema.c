@@ -383,6 +383,34 @@ void notifyListNotifyOne(struct notifyList *l)
 	leafunlock(&l->lock);
 }
 
+/* ---- test hooks ---- */
+
+uint32_t sema_nwait(uint32_t *addr)
+{
+	struct semaRoot *root = semroot(addr);
+	uint32_t n = 0;
+
+	leaflock(&root->lock);
+	struct sudog *s = root->treap;
+	while (s && s->elem != addr)
+		s = (uint64_t)addr < (uint64_t)s->elem ? s->prev : s->next;
+	for (; s; s = s->waitlink)
+		n++;
+	leafunlock(&root->lock);
+	return n;
+}
+
+uint32_t notifyList_nwait(struct notifyList *l)
+{
+	uint32_t n = 0;
+
+	leaflock(&l->lock);
+	for (struct sudog *s = l->head; s; s = s->next)
+		n++;
+	leafunlock(&l->lock);
+	return n;
+}
+
 /* ---- the public low-level tier (include/rt0/sync.h) ---- */
 
 void go_semacquire(uint32_t *addr)

@@ -52,4 +52,9 @@ void notifyListWait(struct notifyList *l, uint32_t t);
 void notifyListNotifyOne(struct notifyList *l);
 void notifyListNotifyAll(struct notifyList *l);
 
+/* Test hooks (Go's export_test.go, SemNwait): goroutines parked on
+ * @addr, and parked in notify list @l, counted under their locks. */
+uint32_t sema_nwait(uint32_t *addr);
+uint32_t notifyList_nwait(struct notifyList *l);
+
 #endif
