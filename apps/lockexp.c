@@ -16,7 +16,7 @@
 struct sleeper {
 	int64_t ns;
 	bool unlock;
-	uint32_t *done;
+	go_waitgroup *done;
 };
 
 static void locked_sleeper(void *arg)
@@ -27,7 +27,7 @@ static void locked_sleeper(void *arg)
 	go_sleep(s->ns);
 	if (s->unlock)
 		go_unlock_os_thread();
-	__atomic_fetch_add(s->done, 1, __ATOMIC_RELEASE);
+	go_waitgroup_done(s->done);
 	/* Returning while locked ends this goroutine's M. */
 }
 
@@ -35,13 +35,13 @@ void lockexp_run(int n, int64_t sleep_ns, int64_t main_ns, bool unlock,
 		 struct lockexp_result *r)
 {
 	static struct sleeper s;
-	static uint32_t done;
+	static go_waitgroup done;
 	struct go_sched_stats st;
 
-	done = 0;
 	s = (struct sleeper){ sleep_ns, unlock, &done };
 	go_sched_stats(&st);
 	*r = (struct lockexp_result){ .baseline = st.threads };
+	go_waitgroup_add(&done, n);
 	for (int i = 0; i < n; i++)
 		go_spawn(locked_sleeper, &s);
 	int64_t end = go_nanotime() + main_ns;
@@ -54,8 +54,7 @@ void lockexp_run(int n, int64_t sleep_ns, int64_t main_ns, bool unlock,
 			r->peak_idle = st.idlethreads;
 	}
 	/* Sleepers that are late (a slow host) finish before we count. */
-	while (__atomic_load_n(&done, __ATOMIC_ACQUIRE) < (uint32_t)n)
-		go_sleep(MS);
+	go_waitgroup_wait(&done);
 	/*
 	 * Exiting Ms finish their teardown: wait until the thread count has
 	 * held still for 50 ms (at most 2 s; a slow host may stall a CPU).

@@ -11,7 +11,7 @@
 #define ROUNDS 4
 
 static uint32_t ran_on[256];		/* goroutines finished per P */
-static uint32_t done;
+static go_waitgroup round;
 
 static void worker(void *arg)
 {
@@ -22,7 +22,7 @@ static void worker(void *arg)
 		for (int i = 0; i < 1000; i++)
 			x = x * 6364136223846793005ull + 1442695040888963407ull;
 	__atomic_fetch_add(&ran_on[go_current_p()], 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&done, 1, __ATOMIC_RELEASE);
+	go_waitgroup_done(&round);
 }
 
 RT0_APP(spread, "CPU-bound goroutines spread over every P (watch schedtrace)")
@@ -32,11 +32,10 @@ RT0_APP(spread, "CPU-bound goroutines spread over every P (watch schedtrace)")
 	go_printf("spread: %d Ps, %d rounds of %d goroutines\n", procs, ROUNDS,
 		  WORKERS);
 	for (int r = 0; r < ROUNDS; r++) {
-		uint32_t target = (uint32_t)(r + 1) * WORKERS;
+		go_waitgroup_add(&round, WORKERS);
 		for (int i = 0; i < WORKERS; i++)
 			go_spawn(worker, (void *)(uint64_t)i);
-		while (__atomic_load_n(&done, __ATOMIC_ACQUIRE) < target)
-			go_sleep(10 * 1000000);
+		go_waitgroup_wait(&round);
 	}
 	int idle = 0;
 	for (int i = 0; i < procs; i++) {

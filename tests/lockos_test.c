@@ -17,7 +17,7 @@
 
 struct nest {
 	uint32_t e[4], i[4];
-	struct gwait wg;
+	go_waitgroup wg;
 };
 
 static void nesting(void *a)
@@ -35,7 +35,7 @@ static void nesting(void *a)
 	n->e[2] = mp->lockedExt, n->i[2] = mp->lockedInt;
 	go_unlock_os_thread();		/* without a lock: a no-op */
 	n->e[3] = mp->lockedExt, n->i[3] = wired && !mp->lockedg;
-	gwait_done(&n->wg);
+	go_waitgroup_done(&n->wg);
 }
 
 RTEST(lockos_nesting_counts)
@@ -43,7 +43,7 @@ RTEST(lockos_nesting_counts)
 	static struct nest n;
 
 	n = (struct nest){ 0 };
-	gwait_go(&n.wg, nesting, &n);
+	go_and_wait(&n.wg, nesting, &n);
 	KT_ASSERT(n.e[0] == 0 && n.i[0] == 0);
 	KT_ASSERT(n.e[1] == 1 && n.i[1] == 0);
 	KT_ASSERT(n.e[2] == 0 && n.i[2] == 0);
@@ -54,7 +54,7 @@ RTEST(lockos_nesting_counts)
 struct ran_on {
 	struct m *mp;
 	int64_t id;		/* ids are never reused; freed Ms' pages are */
-	struct gwait wg;
+	go_waitgroup wg;
 };
 
 static void record_m(void *a)
@@ -63,7 +63,7 @@ static void record_m(void *a)
 
 	r->mp = getg()->m;
 	r->id = r->mp->id;
-	gwait_done(&r->wg);
+	go_waitgroup_done(&r->wg);
 }
 
 /*
@@ -107,7 +107,7 @@ RTEST(lockos_exit_on_m0_wedges_it)
 	for (int i = 0; i < 20; i++) {
 		static struct ran_on r;
 		r = (struct ran_on){ 0 };
-		gwait_go(&r.wg, record_m, &r);
+		go_and_wait(&r.wg, record_m, &r);
 		KT_ASSERT(r.mp != &m0);
 	}
 }
@@ -200,7 +200,7 @@ RTEST(lockos_exit_takes_the_m_down)
 	for (int i = 0; i < 20; i++) {
 		static struct ran_on r;
 		r = (struct ran_on){ 0 };
-		gwait_go(&r.wg, record_m, &r);
+		go_and_wait(&r.wg, record_m, &r);
 		KT_ASSERT(r.id != e.id);
 	}
 }
@@ -209,8 +209,8 @@ RTEST(lockos_exit_takes_the_m_down)
 
 struct locked_run {
 	bool same;
-	struct gsem ball;
-	struct gwait wg;
+	go_chan *c;
+	go_waitgroup wg;
 };
 
 static void yield_locked(void *a)
@@ -226,7 +226,7 @@ static void yield_locked(void *a)
 		go_sleep(MS);
 		r->same &= getg()->m == mp && kthread_current() == mp->thread;
 	}
-	gwait_done(&r->wg);
+	go_waitgroup_done(&r->wg);
 	/* UnlockOSThread deliberately omitted: this M goes away. */
 }
 
@@ -235,37 +235,41 @@ RTEST(lockos_yield_locked)
 	static struct locked_run r;
 
 	r = (struct locked_run){ 0 };
-	gwait_go(&r.wg, yield_locked, &r);
+	go_and_wait(&r.wg, yield_locked, &r);
 	KT_ASSERT(r.same);
 }
 
+/* Go's TestBlockLocked: a locked goroutine blocks on a channel send. */
 static void block_locked(void *a)
 {
 	struct locked_run *r = a;
+	bool v = true;
 
 	go_lock_os_thread();
 	struct m *mp = getg()->m;
 	r->same = true;
 	for (int i = 0; i < 10; i++) {
-		gsem_acquire(&r->ball);		/* blocks until main releases */
-		r->same &= getg()->m == mp;
+		go_chan_send(r->c, &v);		/* blocks until main receives */
+		r->same &= getg()->m == mp && kthread_current() == mp->thread;
 	}
 	go_unlock_os_thread();
-	gwait_done(&r->wg);
+	go_waitgroup_done(&r->wg);
 }
 
 RTEST(lockos_block_locked)
 {
 	static struct locked_run r;
+	bool v;
 
-	r = (struct locked_run){ 0 };
-	gwait_add(&r.wg, 1);
+	r = (struct locked_run){ .c = go_chan_make(sizeof(bool), 0) };
+	go_waitgroup_add(&r.wg, 1);
 	go_spawn(block_locked, &r);
 	for (int i = 0; i < 10; i++) {
 		go_sleep(MS);
-		gsem_release(&r.ball);
+		KT_ASSERT(go_chan_recv(r.c, &v) && v);
 	}
-	gwait_wait(&r.wg);
+	go_waitgroup_wait(&r.wg);
+	go_chan_free(r.c);
 	KT_ASSERT(r.same);
 }
 

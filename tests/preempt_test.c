@@ -26,43 +26,65 @@ static void tight_loop(void *a)
 	__atomic_fetch_sub(&h->running, 1, __ATOMIC_RELEASE);
 }
 
-struct light {
-	struct gsem ball[2];
-	uint64_t rounds;
-	uint32_t stop, stopped;
+/*
+ * A pair of goroutines passing a ball on an unbuffered channel, counting
+ * to @limit each time they hold it, until @done is closed (Go's
+ * TestPingPongHog's run).  pair_stop closes done and takes the ball in
+ * flight, then waits for both to return.
+ */
+struct pair {
+	go_chan *wake, *done;
+	uint32_t limit;
+	uint64_t count;
+	go_waitgroup wg;
 };
 
-static void light_side(struct light *l, int me)
+static void pair_run(void *a)
 {
+	struct pair *p = a;
+	bool ball;
+
 	for (;;) {
-		gsem_acquire(&l->ball[me]);
-		if (__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE)) {
-			gsem_release(&l->ball[1 - me]);
+		struct go_select_case cs[2] = { GO_RECV(p->done, NULL),
+						GO_RECV(p->wake, &ball) };
+		if (go_select(cs, 2, true) == 0)
 			break;
-		}
-		if (me == 0)
-			l->rounds++;
-		gsem_release(&l->ball[1 - me]);
+		for (uint32_t i = 0; i < p->limit; i++)
+			WRITE_ONCE(p->count, p->count + 1);
+		go_chan_send(p->wake, &ball);
 	}
-	__atomic_fetch_add(&l->stopped, 1, __ATOMIC_RELEASE);
+	go_waitgroup_done(&p->wg);
 }
 
-static void light0(void *a) { light_side(a, 0); }
-static void light1(void *a) { light_side(a, 1); }
+static void pair_start(struct pair *p, uint32_t limit)
+{
+	bool ball = true;
+
+	*p = (struct pair){ .wake = go_chan_make(sizeof(bool), 0),
+			    .done = go_chan_make(0, 0), .limit = limit };
+	go_waitgroup_add(&p->wg, 2);
+	go_spawn(pair_run, p);
+	go_spawn(pair_run, p);
+	go_chan_send(p->wake, &ball);
+}
+
+static void pair_stop(struct pair *p)
+{
+	go_chan_close(p->done);
+	go_chan_recv(p->wake, NULL);
+	go_waitgroup_wait(&p->wg);
+	go_chan_free(p->wake);
+	go_chan_free(p->done);
+}
 
 static uint64_t light_rounds(int64_t ns)
 {
-	static struct light l;
+	static struct pair l;
 
-	l = (struct light){ 0 };
-	go_spawn(light0, &l);
-	go_spawn(light1, &l);
-	gsem_release(&l.ball[0]);
+	pair_start(&l, 1);
 	go_sleep(ns);
-	__atomic_store_n(&l.stop, 1, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&l.stopped, __ATOMIC_ACQUIRE) < 2)
-		go_sleep(MS);
-	return l.rounds;
+	pair_stop(&l);
+	return l.count;
 }
 
 RTEST_TIMEOUT(preempt_hogs_do_not_starve_main_or_light_pair, 120)
@@ -102,49 +124,15 @@ RTEST_TIMEOUT(preempt_hogs_do_not_starve_main_or_light_pair, 120)
 
 /* ---- TestPingPongHog: two pairs share a P fairly ---- */
 
-struct pair {
-	struct gsem ball[2];
-	uint32_t limit;
-	uint64_t count;
-	uint32_t stop, stopped;
-};
-
-static void pair_side(struct pair *p, int me)
-{
-	for (;;) {
-		gsem_acquire(&p->ball[me]);
-		if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
-			gsem_release(&p->ball[1 - me]);
-			break;
-		}
-		for (uint32_t i = 0; i < p->limit; i++)
-			WRITE_ONCE(p->count, p->count + 1);
-		gsem_release(&p->ball[1 - me]);
-	}
-	__atomic_fetch_add(&p->stopped, 1, __ATOMIC_RELEASE);
-}
-
-static void pair0(void *a) { pair_side(a, 0); }
-static void pair1(void *a) { pair_side(a, 1); }
-
 RTEST_TIMEOUT(preempt_ping_pong_hog, 120)
 {
 	static struct pair hog, light;
 
-	hog = (struct pair){ .limit = 1000000 };
-	light = (struct pair){ .limit = 1000 };
-	go_spawn(pair0, &hog);
-	go_spawn(pair1, &hog);
-	go_spawn(pair0, &light);
-	go_spawn(pair1, &light);
-	gsem_release(&hog.ball[0]);
-	gsem_release(&light.ball[0]);
+	pair_start(&hog, 1000000);
+	pair_start(&light, 1000);
 	go_sleep(100 * MS);
-	__atomic_store_n(&hog.stop, 1, __ATOMIC_RELEASE);
-	__atomic_store_n(&light.stop, 1, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&hog.stopped, __ATOMIC_ACQUIRE) < 2 ||
-	       __atomic_load_n(&light.stopped, __ATOMIC_ACQUIRE) < 2)
-		go_sleep(MS);
+	pair_stop(&hog);
+	pair_stop(&light);
 	kprintf("# hog count %lu, light count %lu (%d Ps)\n", hog.count,
 		light.count, go_gomaxprocs());
 	/* Within a factor of 20: both pairs got the P within a slice. */
@@ -212,7 +200,7 @@ __asm__(
 
 struct regs_run {
 	uint64_t bad;
-	struct gwait *wg;
+	go_waitgroup *wg;
 };
 
 static void regs_runner(void *a)
@@ -220,7 +208,7 @@ static void regs_runner(void *a)
 	struct regs_run *r = a;
 
 	r->bad = regs_hold(400000000);	/* a few hundred ms of TCG */
-	gwait_done(r->wg);
+	go_waitgroup_done(r->wg);
 }
 
 RTEST_TIMEOUT(preempt_registers_and_vectors_intact, 120)
@@ -231,18 +219,118 @@ RTEST_TIMEOUT(preempt_registers_and_vectors_intact, 120)
 
 	if (n > 8)
 		n = 8;
-	static struct gwait wg;
-	wg = (struct gwait){ 0 };
-	gwait_add(&wg, n);
+	static go_waitgroup wg;
+	wg = (go_waitgroup){ 0 };
+	go_waitgroup_add(&wg, n);
 	for (int i = 0; i < n; i++) {
 		r[i] = (struct regs_run){ .wg = &wg };
 		go_spawn(regs_runner, &r[i]);
 	}
-	gwait_wait(&wg);
+	go_waitgroup_wait(&wg);
 	kprintf("# %lu asynchronous preemptions during the loops\n",
 		npreempt - p0);
 	KT_CMP(npreempt - p0, >=, (uint64_t)n);
 	for (int i = 0; i < n; i++)
 		KT_ASSERTF(r[i].bad == 0, "runner %d: registers changed: mask "
 			   "0x%lx", i, r[i].bad);
+}
+
+/* ---- preempted around channel and sync operations: nothing lost ---- */
+
+/*
+ * Producers on every P send through an unbuffered and a buffered
+ * channel, spinning (no calls: only asynchronous preemption stops them)
+ * between sends and, now and then, for longer than sysmon lets a
+ * goroutine run, while holding a mutex that others then park on.
+ * Consumers receive in a select over both channels until a close.
+ * Everything sent is received once, the mutex-guarded count is exact,
+ * and goroutines were preempted meanwhile.
+ */
+#define PC_MSGS 300
+
+struct preempt_chans {
+	go_chan *unbuf, *buf, *done;
+	go_mutex mu;
+	uint64_t guarded;	/* mu */
+	uint64_t sent_sum;	/* atomic */
+	uint64_t sum;		/* atomic */
+	uint32_t received;	/* atomic */
+	go_waitgroup producers, consumers;
+};
+
+static void spin(uint64_t n)
+{
+	for (volatile uint64_t i = 0; i < n; i++)
+		;
+}
+
+static void pc_producer(void *a)
+{
+	struct preempt_chans *pc = a;
+	int64_t base = go_id() * 1000;
+
+	for (int64_t i = 1; i <= PC_MSGS; i++) {
+		int64_t v = base + i;
+		spin((uint64_t)(v * 7919) % 3000);
+		__atomic_fetch_add(&pc->sent_sum, (uint64_t)v, __ATOMIC_RELAXED);
+		go_chan_send(i & 1 ? pc->unbuf : pc->buf, &v);
+		go_mutex_lock(&pc->mu);
+		pc->guarded++;
+		if (i % 100 == 0)
+			spin(8000000);	/* over sysmon's 10 ms under TCG */
+		go_mutex_unlock(&pc->mu);
+	}
+	go_waitgroup_done(&pc->producers);
+}
+
+static void pc_consumer(void *a)
+{
+	struct preempt_chans *pc = a;
+	int64_t v;
+
+	for (;;) {
+		struct go_select_case cs[3] = { GO_RECV(pc->unbuf, &v),
+						GO_RECV(pc->buf, &v),
+						GO_RECV(pc->done, NULL) };
+		if (go_select(cs, 3, true) == 2)
+			break;
+		__atomic_fetch_add(&pc->sum, (uint64_t)v, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&pc->received, 1, __ATOMIC_RELAXED);
+		spin((uint64_t)v % 2000);
+	}
+	go_waitgroup_done(&pc->consumers);
+}
+
+RTEST_TIMEOUT(preempt_around_channels_and_mutexes_loses_nothing, 120)
+{
+	static struct preempt_chans pc;
+	int n = go_gomaxprocs() > 8 ? 8 : go_gomaxprocs();
+	uint64_t p0 = npreempt;
+
+	pc = (struct preempt_chans){ .unbuf = go_chan_make(8, 0),
+				     .buf = go_chan_make(8, 5),
+				     .done = go_chan_make(0, 0) };
+	go_waitgroup_add(&pc.producers, n);
+	go_waitgroup_add(&pc.consumers, n);
+	for (int i = 0; i < n; i++) {
+		go_spawn(pc_producer, &pc);
+		go_spawn(pc_consumer, &pc);
+	}
+	go_waitgroup_wait(&pc.producers);
+	/* Every value is sent; the buffered ones may still be queued: the
+	 * consumers drain both channels before they see done (a closed
+	 * channel is always ready, so drain first, then close). */
+	while (go_chan_len(pc.buf) > 0)
+		go_sleep(MS);
+	go_chan_close(pc.done);
+	go_waitgroup_wait(&pc.consumers);
+	kprintf("# %u messages, %lu asynchronous preemptions\n", pc.received,
+		npreempt - p0);
+	KT_EQ(pc.received, (uint32_t)n * PC_MSGS);
+	KT_EQ(pc.sum, pc.sent_sum);
+	KT_EQ(pc.guarded, (uint64_t)n * PC_MSGS);
+	KT_CMP(npreempt - p0, >, 0);
+	go_chan_free(pc.unbuf);
+	go_chan_free(pc.buf);
+	go_chan_free(pc.done);
 }

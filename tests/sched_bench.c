@@ -17,7 +17,7 @@
 struct chain {
 	uint32_t left;
 	uint64_t t0, t1;
-	struct gwait wg;
+	go_waitgroup wg;
 };
 
 static void link_fn(void *a)
@@ -29,7 +29,7 @@ static void link_fn(void *a)
 		return;
 	}
 	c->t1 = rdtsc();
-	gwait_done(&c->wg);
+	go_waitgroup_done(&c->wg);
 }
 
 RBENCH(bench_spawn_chain)
@@ -38,12 +38,12 @@ RBENCH(bench_spawn_chain)
 	uint32_t n = 200000;
 
 	c = (struct chain){ .left = 20000 };	/* warm the G cache */
-	gwait_go(&c.wg, link_fn, &c);
+	go_and_wait(&c.wg, link_fn, &c);
 	c = (struct chain){ .left = n };
-	gwait_add(&c.wg, 1);
+	go_waitgroup_add(&c.wg, 1);
 	c.t0 = rdtsc();
 	go_spawn(link_fn, &c);
-	gwait_wait(&c.wg);
+	go_waitgroup_wait(&c.wg);
 	bench_print("spawn-chain", c.t1 - c.t0, n);
 }
 
@@ -52,7 +52,7 @@ RBENCH(bench_spawn_chain)
 struct yielders {
 	uint32_t n;
 	uint64_t t0, t1;
-	struct gwait wg;
+	go_waitgroup wg;
 };
 
 static void yielder(void *a)
@@ -62,7 +62,7 @@ static void yielder(void *a)
 	for (uint32_t i = y->n; i; i--)
 		go_sched();
 	y->t1 = rdtsc();
-	gwait_done(&y->wg);
+	go_waitgroup_done(&y->wg);
 }
 
 /* Two yielders, n rounds each: both loops interleave, 2n switches. */
@@ -71,11 +71,11 @@ static void yield_pair(const char *name)
 	static struct yielders y;
 
 	y = (struct yielders){ .n = 100000 };
-	gwait_add(&y.wg, 2);
+	go_waitgroup_add(&y.wg, 2);
 	y.t0 = rdtsc();
 	go_spawn(yielder, &y);
 	go_spawn(yielder, &y);
-	gwait_wait(&y.wg);
+	go_waitgroup_wait(&y.wg);
 	bench_print(name, y.t1 - y.t0, 2ull * y.n);
 }
 
@@ -91,18 +91,18 @@ RBENCH(bench_gosched)
 static void sleeper_500ms(void *a)
 {
 	go_sleep(500 * 1000000ll);
-	gwait_done(a);
+	go_waitgroup_done(a);
 }
 
 RBENCH(bench_gosched_timer_pending)
 {
-	static struct gwait slept;
+	static go_waitgroup slept;
 
-	gwait_add(&slept, 1);
+	go_waitgroup_add(&slept, 1);
 	go_spawn(sleeper_500ms, &slept);
 	go_sched();			/* it runs and sleeps */
 	yield_pair("gosched-timer-pending");
-	gwait_wait(&slept);		/* no timer left for the next bench */
+	go_waitgroup_wait(&slept);		/* no timer left for the next bench */
 }
 
 /* ---- park/ready ping-pong (one P: strict alternation) ---- */
@@ -121,7 +121,7 @@ struct pingpong {
 	uint32_t state[2];
 	uint32_t n;
 	uint64_t t0, t1;
-	struct gwait wg;
+	go_waitgroup wg;
 };
 
 static bool pp_park(go_g *self, void *arg)
@@ -160,7 +160,7 @@ static void pp_side(struct pingpong *pp, int me)
 		pp_give(pp, 1);
 	else
 		pp->t1 = rdtsc();
-	gwait_done(&pp->wg);
+	go_waitgroup_done(&pp->wg);
 }
 
 static void ping(void *a) { pp_side(a, 0); }
@@ -173,12 +173,12 @@ RBENCH(bench_park_ready)
 	if (go_gomaxprocs() != 1)
 		KT_FAIL("needs maxprocs=1 (strict alternation)");
 	pp = (struct pingpong){ .n = 100000 };
-	gwait_add(&pp.wg, 2);
+	go_waitgroup_add(&pp.wg, 2);
 	go_spawn(pong, &pp);
 	go_sleep(1000000);		/* pong parks first */
 	pp.t0 = rdtsc();
 	go_spawn(ping, &pp);
-	gwait_wait(&pp.wg);
+	go_waitgroup_wait(&pp.wg);
 	/* A round trip: ping readies pong and parks, pong does the same. */
 	bench_print("park-ready", pp.t1 - pp.t0, pp.n);
 }
@@ -256,7 +256,7 @@ RBENCH(ratio_wake_vs_ipi)
 
 struct spawners {
 	uint32_t per;
-	struct gwait wg;
+	go_waitgroup wg;
 };
 
 static void small_work(void *a)
@@ -266,7 +266,7 @@ static void small_work(void *a)
 
 	for (int i = 0; i < 2000; i++)
 		x += i;
-	gwait_done(&s->wg);
+	go_waitgroup_done(&s->wg);
 }
 
 static void spawner(void *a)
@@ -278,7 +278,7 @@ static void spawner(void *a)
 		if (i % 128 == 127)
 			go_sched();	/* let them run: bounded live set */
 	}
-	gwait_done(&s->wg);
+	go_waitgroup_done(&s->wg);
 }
 
 RBENCH(ratio_spawn_throughput)
@@ -288,11 +288,11 @@ RBENCH(ratio_spawn_throughput)
 
 	s = (struct spawners){ .per = 100000 / (uint32_t)procs };
 	uint32_t total = s.per * (uint32_t)procs;
-	gwait_add(&s.wg, (int32_t)(total + (uint32_t)procs));
+	go_waitgroup_add(&s.wg, (int32_t)(total + (uint32_t)procs));
 	int64_t t0 = go_nanotime();
 	for (int p = 0; p < procs; p++)
 		go_spawn(spawner, &s);
-	gwait_wait(&s.wg);
+	go_waitgroup_wait(&s.wg);
 	int64_t ns = go_nanotime() - t0;
 	kprintf("bench spawn-throughput-%dp %ld goroutines/s\n", procs,
 		(int64_t)total * 1000000000 / ns);

@@ -13,7 +13,7 @@
 struct par {
 	uint32_t x;
 	int procs;
-	struct gwait wg;
+	go_waitgroup wg;
 };
 
 struct par_arg {
@@ -32,7 +32,7 @@ static void par_worker(void *a)
 			__asm__ volatile("pause");
 		__atomic_store_n(&pr->x, expected + 1, __ATOMIC_RELEASE);
 	}
-	gwait_done(&pr->wg);
+	go_waitgroup_done(&pr->wg);
 }
 
 static void parallelism(int tries)
@@ -42,12 +42,12 @@ static void parallelism(int tries)
 
 	for (int try = 0; try < tries; try++) {
 		pr = (struct par){ .procs = go_gomaxprocs() };
-		gwait_add(&pr.wg, pr.procs);
+		go_waitgroup_add(&pr.wg, pr.procs);
 		for (int p = 0; p < pr.procs; p++) {
 			args[p] = (struct par_arg){ &pr, p };
 			go_spawn(par_worker, &args[p]);
 		}
-		gwait_wait(&pr.wg);
+		go_waitgroup_wait(&pr.wg);
 		KT_EQ(pr.x, 3 * pr.procs);
 	}
 }
@@ -112,11 +112,27 @@ RTEST(sched_yield_progress)
 
 /* ---- NumGoroutine is exact ---- */
 
+/*
+ * These goroutines park through the low-level tier (go_park/go_ready), as
+ * a program's own synchronization would: the list they are on is guarded
+ * by a spinlock, which unlockf releases on the runtime's stack.
+ */
+static void gspin_lock(uint32_t *l)
+{
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+		__asm__ volatile("pause");
+}
+
+static void gspin_unlock(uint32_t *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
 struct parked {
 	uint32_t lock;
 	int n;
 	go_g *gs[64];
-	struct gwait exited;
+	go_waitgroup exited;
 };
 
 static bool parked_unlock(go_g *self, void *arg)
@@ -133,7 +149,7 @@ static void park_forever(void *a)
 	gspin_lock(&pk->lock);
 	pk->gs[pk->n++] = go_self();
 	go_park(parked_unlock, pk, "test park");
-	gwait_done(&pk->exited);
+	go_waitgroup_done(&pk->exited);
 }
 
 RTEST(sched_numgoroutine_is_exact)
@@ -147,7 +163,7 @@ RTEST(sched_numgoroutine_is_exact)
 		go_spawn(park_forever, &pk);
 		KT_EQ(go_numgoroutine(), base + k);
 	}
-	gwait_add(&pk.exited, 40);
+	go_waitgroup_add(&pk.exited, 40);
 	while (__atomic_load_n(&pk.n, __ATOMIC_ACQUIRE) < 40)
 		go_sched();
 	KT_EQ(go_numgoroutine(), base + 40);
@@ -156,7 +172,7 @@ RTEST(sched_numgoroutine_is_exact)
 	gspin_unlock(&pk.lock);
 	for (int i = 0; i < n; i++)
 		go_ready(pk.gs[i]);
-	gwait_wait(&pk.exited);
+	go_waitgroup_wait(&pk.exited);
 	/* Each done() runs just before its goroutine exits: give them time. */
 	for (int64_t end = go_nanotime() + 5000 * MS;
 	     go_numgoroutine() != base && go_nanotime() < end;)
@@ -182,17 +198,17 @@ static bool decline_unlock(go_g *self, void *arg)
 
 static void note_ran(void *a)
 {
-	gwait_done(a);
+	go_waitgroup_done(a);
 }
 
 RTEST(sched_park_unlockf_false_resumes_at_once)
 {
-	static struct gwait wg;
+	static go_waitgroup wg;
 	int64_t goid = go_id();
 
 	/* A G waits in runnext: declining must not lose or run it early. */
-	wg = (struct gwait){ 0 };
-	gwait_add(&wg, 1);
+	wg = (go_waitgroup){ 0 };
+	go_waitgroup_add(&wg, 1);
 	go_spawn(note_ran, &wg);
 	decline_calls = decline_badargs = 0;
 	decline_parker = go_self();
@@ -201,7 +217,7 @@ RTEST(sched_park_unlockf_false_resumes_at_once)
 	KT_EQ(decline_calls, 1000);
 	KT_EQ(decline_badargs, 0);
 	KT_EQ(go_id(), goid);
-	gwait_wait(&wg);		/* it still runs */
+	go_waitgroup_wait(&wg);		/* it still runs */
 }
 
 /*
@@ -217,7 +233,7 @@ struct relay {
 	uint32_t parked1;	/* side 1 is _Gwaiting for the first time */
 	uint32_t n[2];
 	uint32_t rounds;
-	struct gwait done;
+	go_waitgroup done;
 };
 
 static struct relay relay;
@@ -248,7 +264,7 @@ static void relay0(void *a)
 		relay.n[0]++;
 		go_park(relay_handoff, (void *)1, "relay");
 	}
-	gwait_done(&relay.done);
+	go_waitgroup_done(&relay.done);
 }
 
 static void relay1(void *a)
@@ -263,16 +279,16 @@ static void relay1(void *a)
 		else
 			go_ready(relay.g[0]);	/* the last ball: no park */
 	}
-	gwait_done(&relay.done);
+	go_waitgroup_done(&relay.done);
 }
 
 RTEST_TIMEOUT(sched_ready_during_switch_runs_once, 120)
 {
 	relay = (struct relay){ .rounds = 20000 };
-	gwait_add(&relay.done, 2);
+	go_waitgroup_add(&relay.done, 2);
 	go_spawn(relay1, NULL);
 	go_spawn(relay0, NULL);
-	gwait_wait(&relay.done);
+	go_waitgroup_wait(&relay.done);
 	KT_EQ(relay.n[0], relay.rounds);
 	KT_EQ(relay.n[1], relay.rounds);
 }
@@ -283,7 +299,7 @@ RTEST_TIMEOUT(sched_ready_during_switch_runs_once, 120)
 struct many {
 	uint8_t ran[MANY];
 	int64_t goid[MANY];
-	struct gwait wg;
+	go_waitgroup wg;
 	int spawners;
 };
 
@@ -300,7 +316,7 @@ static void many_run(void *a)
 
 	__atomic_fetch_add(&the_many->ran[idx], 1, __ATOMIC_RELAXED);
 	the_many->goid[idx] = go_id();
-	gwait_done(&the_many->wg);
+	go_waitgroup_done(&the_many->wg);
 }
 
 static void many_spawn(void *a)
@@ -312,7 +328,7 @@ static void many_spawn(void *a)
 		if (i % 256 == 255)
 			go_sched();	/* keep the live set bounded */
 	}
-	gwait_done(&s->mg->wg);
+	go_waitgroup_done(&s->mg->wg);
 }
 
 static int cmp_goid(const void *a, const void *b)
@@ -356,14 +372,14 @@ RTEST_TIMEOUT(sched_100000_goroutines_each_once, 300)
 
 	memset(&mg, 0, sizeof(mg));
 	the_many = &mg;
-	gwait_add(&mg.wg, MANY + procs);
+	go_waitgroup_add(&mg.wg, MANY + procs);
 	for (int p = 0; p < procs; p++) {
 		sp[p] = (struct many_spawner){ &mg, MANY / procs * p,
 					       p == procs - 1 ? MANY
 						: MANY / procs * (p + 1) };
 		go_spawn(many_spawn, &sp[p]);
 	}
-	gwait_wait(&mg.wg);
+	go_waitgroup_wait(&mg.wg);
 	for (int i = 0; i < MANY; i++)
 		KT_ASSERTF(mg.ran[i] == 1, "goroutine %d ran %u times", i,
 			   mg.ran[i]);

@@ -16,7 +16,7 @@
 
 struct chain {
 	uint32_t left;
-	struct gwait wg;
+	go_waitgroup wg;
 };
 
 static void chain_link(void *a)
@@ -26,15 +26,15 @@ static void chain_link(void *a)
 	if (--c->left)
 		go_spawn(chain_link, c);
 	else
-		gwait_done(&c->wg);
+		go_waitgroup_done(&c->wg);
 }
 
 static void run_chain(struct chain *c, uint32_t n)
 {
 	c->left = n;
-	gwait_add(&c->wg, 1);
+	go_waitgroup_add(&c->wg, 1);
 	go_spawn(chain_link, c);
-	gwait_wait(&c->wg);
+	go_waitgroup_wait(&c->wg);
 }
 
 /* Free Gs anywhere: every P's cache plus the global list. */
@@ -99,7 +99,7 @@ struct overflow {
 	struct fault_catch fc;
 	int64_t goid;
 	bool faulted;
-	struct gwait wg;
+	go_waitgroup wg;
 };
 
 /* Deep on purpose: it ends only in the guard page. */
@@ -125,7 +125,7 @@ static void overflower(void *a)
 	} else {
 		o->faulted = true;
 	}
-	gwait_done(&o->wg);
+	go_waitgroup_done(&o->wg);
 }
 
 RTEST(sched_stack_overflow_names_the_goroutine)
@@ -134,7 +134,7 @@ RTEST(sched_stack_overflow_names_the_goroutine)
 	char want[64];
 
 	o = (struct overflow){ 0 };
-	gwait_go(&o.wg, overflower, &o);
+	go_and_wait(&o.wg, overflower, &o);
 	KT_ASSERT(o.faulted);
 	KT_EQ(o.fc.vector, 14);
 	snprintf(want, sizeof(want), "goroutine %ld stack overflow", o.goid);
@@ -155,7 +155,7 @@ struct tlsrun {
 	uint64_t addr, seen_init;
 	int64_t mid;
 	bool ok;
-	struct gwait *wg;
+	go_waitgroup *wg;
 	uint32_t *phase;
 };
 
@@ -174,23 +174,23 @@ static void tls_worker(void *a)
 		go_sleep(MS);
 	r->ok = tls_var == 0xabc000 + (uint64_t)r->mid;
 	go_unlock_os_thread();
-	gwait_done(r->wg);
+	go_waitgroup_done(r->wg);
 }
 
 RTEST(sched_thread_local_is_per_m)
 {
 	static struct tlsrun r[4];
-	static struct gwait wg;
+	static go_waitgroup wg;
 	static uint32_t phase;
 
-	wg = (struct gwait){ 0 };
+	wg = (go_waitgroup){ 0 };
 	phase = 0;
-	gwait_add(&wg, 4);
+	go_waitgroup_add(&wg, 4);
 	for (int i = 0; i < 4; i++) {
 		r[i] = (struct tlsrun){ .wg = &wg, .phase = &phase };
 		go_spawn(tls_worker, &r[i]);
 	}
-	gwait_wait(&wg);
+	go_waitgroup_wait(&wg);
 	for (int i = 0; i < 4; i++) {
 		KT_ASSERT(r[i].ok);
 		KT_EQ(r[i].seen_init, 0x1234);	/* .tdata copied per M */

@@ -11,7 +11,7 @@
 struct sysloop {
 	int64_t d;
 	int iters;
-	struct gwait wg;
+	go_waitgroup wg;
 };
 
 static void syscall_looper(void *a)
@@ -20,7 +20,7 @@ static void syscall_looper(void *a)
 
 	for (int i = 0; i < s->iters; i++)
 		go_syscall_sleep(s->d);
-	gwait_done(&s->wg);
+	go_waitgroup_done(&s->wg);
 }
 
 /* 8 goroutines looping in and out of system calls all finish. */
@@ -32,10 +32,10 @@ RTEST_TIMEOUT(syscall_preemption_after_syscall, 120)
 	for (unsigned k = 0; k < 3; k++) {
 		s = (struct sysloop){ .d = ds[k], .iters = 100 };
 		int64_t t0 = go_nanotime();
-		gwait_add(&s.wg, 8);
+		go_waitgroup_add(&s.wg, 8);
 		for (int i = 0; i < 8; i++)
 			go_spawn(syscall_looper, &s);
-		gwait_wait(&s.wg);
+		go_waitgroup_wait(&s.wg);
 		int64_t took = go_nanotime() - t0;
 		kprintf("# 8 x 100 syscalls of %ld us: %ld ms\n", ds[k] / US,
 			took / MS);
@@ -63,7 +63,7 @@ struct blocked {
 	int64_t d;
 	uint64_t seen_before, seen_after;
 	struct busy *b;
-	struct gwait wg;
+	go_waitgroup wg;
 	int got;
 };
 
@@ -74,7 +74,7 @@ static void in_syscall(void *a)
 	x->seen_before = READ_ONCE(x->b->count);
 	go_syscall_sleep(x->d);
 	x->seen_after = READ_ONCE(x->b->count);
-	gwait_done(&x->wg);
+	go_waitgroup_done(&x->wg);
 }
 
 static void in_console_read(void *a)
@@ -85,7 +85,7 @@ static void in_console_read(void *a)
 	x->seen_before = READ_ONCE(x->b->count);
 	x->got = go_read_console(buf, sizeof(buf), x->d);
 	x->seen_after = READ_ONCE(x->b->count);
-	gwait_done(&x->wg);
+	go_waitgroup_done(&x->wg);
 }
 
 /* While one goroutine is in a long kernel call, the others keep running
@@ -98,10 +98,10 @@ static void only_the_m_blocks(void (*fn)(void *), const char *what)
 	b = (struct busy){ 0 };
 	go_spawn(counter, &b);
 	x = (struct blocked){ .d = 100 * MS, .b = &b };
-	gwait_add(&x.wg, 1);
+	go_waitgroup_add(&x.wg, 1);
 	int64_t t0 = go_nanotime();
 	go_spawn(fn, &x);
-	gwait_wait(&x.wg);
+	go_waitgroup_wait(&x.wg);
 	int64_t took = go_nanotime() - t0;
 	__atomic_store_n(&b.stop, 1, __ATOMIC_RELEASE);
 	kprintf("# %s: the counter ran %lu times during the 100 ms call\n",

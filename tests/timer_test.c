@@ -91,7 +91,7 @@ RTEST(timers_fire_in_deadline_order_never_early)
 struct sleepers {
 	int64_t asked[SLEEPERS];
 	int64_t slept[SLEEPERS];
-	struct gwait wg;
+	go_waitgroup wg;
 };
 
 static struct sleepers *sl;
@@ -103,7 +103,7 @@ static void sleeper(void *arg)
 
 	go_sleep(sl->asked[i]);
 	sl->slept[i] = go_nanotime() - t0;
-	gwait_done(&sl->wg);
+	go_waitgroup_done(&sl->wg);
 }
 
 RTEST_TIMEOUT(timers_10000_sleepers_all_wake, 300)
@@ -113,12 +113,12 @@ RTEST_TIMEOUT(timers_10000_sleepers_all_wake, 300)
 
 	memset(&s, 0, sizeof(s));
 	sl = &s;
-	gwait_add(&s.wg, SLEEPERS);
+	go_waitgroup_add(&s.wg, SLEEPERS);
 	for (int i = 0; i < SLEEPERS; i++) {
 		s.asked[i] = MS + (i * 7919) % (100 * MS);
 		go_spawn(sleeper, (void *)(uint64_t)i);
 	}
-	gwait_wait(&s.wg);
+	go_waitgroup_wait(&s.wg);
 	for (int i = 0; i < SLEEPERS; i++) {
 		KT_ASSERTF(s.slept[i] >= s.asked[i], "sleeper %d woke %ld ns early",
 			   i, s.asked[i] - s.slept[i]);
