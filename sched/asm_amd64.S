@@ -164,8 +164,9 @@ goparkunlock_mcall:
  * void chansend_mcall(c, ep)			[rdi, rsi]
  * bool chanrecv_mcall(c, ep)			[rdi, rsi; result in rax]
  * Each keeps a sudog in its frame (SUDOG_FRAME bytes on the G's stack)
- * and calls chansend_c / chanrecv_c(c, ep, sudog).  A result other than
- * CHAN_PARK is the outcome: return it.  CHAN_PARK: the sudog is queued on
+ * and calls chansend_c / chanrecv_c(c, ep, sudog).  A result below
+ * CHAN_PARK is the outcome: return it.  CHAN_CLOSED (send only): panic.
+ * CHAN_PARK: the sudog is queued on
  * c with c's lock held, so park as goparkunlock_mcall does -- the G
  * resumes at the label below, sp at the sudog -- and parkunlock_m
  * releases the lock on g0.  The waker completes the operation and sets
@@ -193,16 +194,22 @@ chansend_mcall:
 	movq %rsp, %rdx
 	call chansend_c
 	cmpl $CHAN_PARK, %eax
-	je 2f
+	jae 2f				/* park or closed */
 	addq $SUDOG_FRAME, %rsp
 	ret
-2:	PARK_CHAN chan_send_reason
+2:	jne 3f				/* CHAN_CLOSED */
+	PARK_CHAN chan_send_reason
 1:	cmpb $0, SUDOG_SUCCESS(%rsp)
-	je 3f
+	je 3f				/* woken by close */
 	addq $SUDOG_FRAME, %rsp
 	ret
-3:	movq %rsp, %rdi
-	call chansend_closed		/* panics */
+/* Send on a closed channel: drop the sudog and make a frame, so that the
+ * panic's backtrace names the caller, then chansend_closed(c) panics. */
+3:	movq SUDOG_C(%rsp), %rdi
+	addq $SUDOG_FRAME, %rsp
+	pushq %rbp
+	movq %rsp, %rbp
+	call chansend_closed
 	ud2
 
 chanrecv_mcall:
@@ -210,7 +217,7 @@ chanrecv_mcall:
 	movq %rsp, %rdx
 	call chanrecv_c
 	cmpl $CHAN_PARK, %eax
-	je 2f
+	jae 2f
 	addq $SUDOG_FRAME, %rsp
 	ret
 2:	PARK_CHAN chan_recv_reason

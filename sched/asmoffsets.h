@@ -32,7 +32,9 @@
 
 /* struct hchan: the lock comes first (PARK_CHAN uses c as &c->lock) */
 #define HCHAN_LOCK	0
-#define CHAN_PARK	2	/* chansend_c, chanrecv_c: "park" */
+/* chansend_c, chanrecv_c results beside 0 and 1 (done): */
+#define CHAN_PARK	2	/* the sudog is queued, the lock held: park */
+#define CHAN_CLOSED	3	/* send on a closed channel: panic */
 
 /* struct m */
 #define M_G0		0

@@ -299,7 +299,8 @@ static __cold_exit void chan_nil_block(const char *reason)
 /**
  * chansend_c - go_chan_send, called by chansend_mcall with a sudog @sg
  * in its frame: returns 0 or 1 once the value is sent, CHAN_PARK if @sg is
- * queued on c's sendq (c's lock held; the stub parks).  The common
+ * queued on c's sendq (c's lock held; the stub parks), CHAN_CLOSED (with
+ * sg->c set) if c is closed: the stub panics.  The common
  * cases -- a plain receiver waiting, room in the buffer, nothing there
  * (queue) -- are done here without a frame (leaf locks and
  * goready_inline make only cold calls).  On a goroutine.
@@ -327,8 +328,12 @@ uint64_t chansend_c(struct hchan *c, const void *ep, struct sudog *sg_wait)
 		goready_dequeued(gp);	/* sg is gp's: no more access */
 		return 0;
 	}
-	if (unlikely(c->closed))
-		return chansend_locked(c, ep, sg_wait);		/* panics */
+	if (unlikely(c->closed)) {
+		/* The stub panics, from a frame that shows our caller. */
+		sg_wait->c = c;
+		leafunlock(&c->lock);
+		return CHAN_CLOSED;
+	}
 	if (c->qcount < c->dataqsiz) {
 		elemmove(chanbuf(c, c->sendx), ep, c->elemsize);
 		if (++c->sendx == c->dataqsiz)
@@ -341,11 +346,12 @@ uint64_t chansend_c(struct hchan *c, const void *ep, struct sudog *sg_wait)
 	return CHAN_PARK;
 }
 
-/* chansend_mcall's way out when a close woke its sudog @sg. */
-void chansend_closed(struct sudog *sg) __noreturn;
-void chansend_closed(struct sudog *sg)
+/* chansend_mcall's way out: @c was closed before the send, or while it
+ * waited (a close woke it). */
+void chansend_closed(struct hchan *c) __noreturn;
+void chansend_closed(struct hchan *c)
 {
-	if (!__atomic_load_n(&sg->c->closed, __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&c->closed, __ATOMIC_ACQUIRE))
 		throw("chansend: spurious wakeup");
 	panicplain("send on closed channel");
 }
@@ -377,9 +383,9 @@ bool go_chan_trysend(go_chan *c, const void *ep)
  * is RECV_NONE (nothing, not blocking), RECV_CLOSED (closed and drained,
  * *ep zeroed) or RECV_VALUE.  On a goroutine.
  */
-enum { RECV_CLOSED = 0, RECV_VALUE = 1, RECV_NONE = 3 };
-BUILD_ASSERT(CHAN_PARK != RECV_CLOSED && CHAN_PARK != RECV_VALUE &&
-	     CHAN_PARK != RECV_NONE);
+enum { RECV_CLOSED = 0, RECV_VALUE = 1, RECV_NONE = 4 };
+BUILD_ASSERT(CHAN_PARK > RECV_VALUE && CHAN_CLOSED > RECV_VALUE &&
+	     RECV_NONE != CHAN_PARK && RECV_NONE != CHAN_CLOSED);
 
 static __attribute__((noinline)) uint64_t
 chanrecv_locked(struct hchan *c, void *ep, struct sudog *sg_wait)
