@@ -9,7 +9,8 @@
  * matches and prints KTAP version 1 on COM1, then exits QEMU with EXIT_OK
  * if all passed, else EXIT_FAIL.  Kernel-level tests (KTEST) run on the
  * boot CPU's main thread once every CPU is up; runtime-level tests
- * (declared in sched/) run later in the main goroutine.  A per-test
+ * (declared in sched/) run later in the main goroutine; each level in
+ * file order, then line order, KT_FIRST tests before the rest.  A per-test
  * watchdog turns a test that outlives its timeout into
  * "not ok N name # TIMEOUT" and a failed run.
  *
@@ -25,6 +26,8 @@ enum ktest_level { KTEST_KERNEL = 1, KTEST_RUNTIME = 2 };
 
 #define KT_MANUAL 1	/* runs only when test= names it exactly */
 #define KT_BENCH 2	/* a benchmark: selected by bench=GLOB, not test= */
+#define KT_FIRST 4	/* runs before the other tests of its level: it
+			 * needs the state the level starts in */
 
 struct ktest {
 	const char *name;
@@ -32,7 +35,8 @@ struct ktest {
 	uint32_t level;
 	uint32_t timeout_s;	/* watchdog; 0: the default */
 	uint32_t flags;
-	const char *file;	/* tests run in file order, then line order */
+	const char *file;	/* tests run in file order, then line order
+				 * (KT_FIRST ones first) */
 	uint32_t line;
 };
 
@@ -55,6 +59,7 @@ struct ktest {
 #define RTEST_TIMEOUT(n, s) KTEST_REGISTER(n, KTEST_RUNTIME, s, 0)
 #define RTEST_MANUAL(n, s) KTEST_REGISTER(n, KTEST_RUNTIME, s, KT_MANUAL)
 #define RBENCH(n) KTEST_REGISTER(n, KTEST_RUNTIME, 0, KT_BENCH)
+#define RTEST_FIRST(n) KTEST_REGISTER(n, KTEST_RUNTIME, 0, KT_FIRST)
 
 /*
  * bench_print - print "bench <name> <value> <unit>" for a figure measured
@@ -108,7 +113,7 @@ void ktest_header(void);
 void ktest_plan(void);
 
 /* ktest_run_level - run the matching tests of @level, in file order and
- * source order within a file. */
+ * source order within a file, KT_FIRST ones first. */
 void ktest_run_level(enum ktest_level level);
 
 /* ktest_finish - print the totals and exit with EXIT_OK or EXIT_FAIL. */

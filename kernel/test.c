@@ -36,10 +36,14 @@ static char diag[256];			/* first failure's message; diag_lock */
 static const struct ktest *order[MAX_TESTS];	/* sorted by file, line */
 static uint32_t ntests;
 
+/* KT_FIRST tests first, then file order, then line order. */
 static bool before(const struct ktest *a, const struct ktest *b)
 {
+	bool fa = a->flags & KT_FIRST, fb = b->flags & KT_FIRST;
 	int c = strcmp(a->file, b->file);
 
+	if (fa != fb)
+		return fa;
 	return c < 0 || (c == 0 && a->line < b->line);
 }
 

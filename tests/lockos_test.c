@@ -69,9 +69,9 @@ static void record_m(void *a)
 /*
  * The main-thread form: a goroutine that exits locked to m0 wedges m0 (as
  * Go parks its main thread rather than exit it); the program goes on on
- * other Ms.  After this m0 never runs Go code again.  First of the
- * runtime tests (file and line order): goroutine 1 still runs on m0, so
- * what it spawns before it parks runs there next.
+ * other Ms.  After this m0 never runs Go code again.  The first of the
+ * runtime tests (RTEST_FIRST): goroutine 1 still runs on m0, so what it
+ * spawns before it parks runs there next.
  */
 struct on_m0 {
 	uint32_t hit, done;
@@ -88,7 +88,7 @@ static void exit_locked_if_m0(void *a)
 	}
 }
 
-RTEST(lockos_exit_on_m0_wedges_it)
+RTEST_FIRST(lockos_exit_on_m0_wedges_it)
 {
 	static struct on_m0 o;
 
