@@ -3,10 +3,14 @@
 #
 # 1. host programs (the run queue under ThreadSanitizer, ...)
 # 2. the in-image suite (test=*) at -smp 1, 2, 4, 8 on microvm, 4 on pc,
-#    and 4 from the GRUB ISO, each read as KTAP by build/rt0run
+#    and 4 from the GRUB ISO, each read as KTAP by build/rt0run; the
+#    channel, sync and preemption tests again at 1, 2, 4, 8 with
+#    preemption forced often (preemptus=100)
 # 3. harness checks: a bad command line exits 2, a failing test, a hung
-#    test and an unexpected fault each fail the run, console lines from all
-#    CPUs are never torn, microvm reaches its first KTAP line within 10 ms
+#    test and an unexpected fault each fail the run, deadlocks and misuse
+#    of channels and sync end the program with Go's words, console lines
+#    from all CPUs are never torn, microvm reaches its first KTAP line
+#    within 10 ms
 #
 # Guest output goes to build/test-logs/; failures are shown.  The last
 # line is "N passed, N failed", summed over everything.
@@ -81,6 +85,12 @@ for n in 1 2 4 8; do
 	ktap_run "microvm-smp$n" microvm $n "test=*"
 done
 ktap_run "pc-smp4" pc 4 "test=*"
+# Channels, select, sync and preemption again, with goroutines preempted
+# after 100 us of running instead of 10 ms.
+for n in 1 2 4 8; do
+	ktap_run "microvm-smp$n-preempt" microvm $n \
+		"test=chan_*,select_*,sync_*,sema_*,preempt_* preemptus=100"
+done
 sh tools/mkiso.sh $B/rt0.elf $B/rt0-test.iso "test=*" &&
 	ktap_run "iso-smp4" iso 4 "" || check "iso build" 1
 
@@ -112,6 +122,53 @@ expect_exit fault 2 "test=selftest_unexpected_fault" 3 \
 	"cause: NULL pointer dereference" \
 	"#1  0x.* selftest_unexpected_fault\+0x" \
 	"r15 0x"
+
+# Deadlocks end the program with Go's message and each goroutine's wait.
+expect_exit deadlock_chan 2 "test=selftest_deadlock_chan_receive" 3 \
+	"a goroutine blocked on a channel for ever is a deadlock" \
+	"^fatal error: all goroutines are asleep - deadlock!" \
+	"^  G1: status=4\(chan receive\)"
+expect_exit deadlock_nil 2 "test=selftest_deadlock_nil_chan" 3 \
+	"a send on a nil channel blocks for ever: a deadlock" \
+	"^fatal error: all goroutines are asleep - deadlock!" \
+	"^  G1: status=4\(chan send \(nil chan\)\)"
+expect_exit deadlock_select 2 "test=selftest_deadlock_select_no_cases" 3 \
+	"a select with no cases blocks for ever: a deadlock" \
+	"^fatal error: all goroutines are asleep - deadlock!" \
+	"^  G1: status=4\(select \(no cases\)\)"
+expect_exit deadlock_mutex 4 "test=selftest_deadlock_mutex" 3 \
+	"a locked mutex deadlocks; the dump names every goroutine's wait" \
+	"^fatal error: all goroutines are asleep - deadlock!" \
+	"^  G1: status=4\(sync.Mutex.Lock\)" \
+	"^  G[0-9]+: status=4\(chan send\)" \
+	"^  G[0-9]+: status=4\(sync.WaitGroup.Wait\)" \
+	"^  G[0-9]+: status=4\(select\)"
+
+# Misuse of channels and sync: Go's panics and fatal errors.
+expect_exit sendclosed 2 "test=selftest_send_on_closed_channel" 3 \
+	"a send on a closed channel panics, naming the caller" \
+	"^panic: send on closed channel" \
+	"#[0-9]  0x.* selftest_send_on_closed_channel\+0x"
+expect_exit closeclosed 2 "test=selftest_close_of_closed_channel" 3 \
+	"closing a closed channel panics" "^panic: close of closed channel" \
+	"#[0-9]  0x.* selftest_close_of_closed_channel\+0x"
+expect_exit closenil 2 "test=selftest_close_of_nil_channel" 3 \
+	"closing a nil channel panics" "^panic: close of nil channel"
+expect_exit wgnegative 2 "test=selftest_waitgroup_negative" 3 \
+	"a negative WaitGroup counter panics" \
+	"^panic: sync: negative WaitGroup counter"
+expect_exit wgreuse 2 "test=selftest_waitgroup_reused_before_wait_returned maxprocs=1" 3 \
+	"reusing a WaitGroup before Wait returned panics" \
+	"^panic: sync: WaitGroup is reused before previous Wait has returned"
+expect_exit unlockunlocked 2 "test=selftest_unlock_of_unlocked_mutex" 3 \
+	"unlocking an unlocked mutex is fatal" \
+	"^fatal error: sync: unlock of unlocked mutex"
+expect_exit runlockunlocked 2 "test=selftest_runlock_of_unlocked_rwmutex" 3 \
+	"read-unlocking an unlocked RWMutex is fatal" \
+	"^fatal error: sync: RUnlock of unlocked RWMutex"
+expect_exit makechan 2 "test=selftest_makechan_size_out_of_range" 3 \
+	"a channel too large to make panics" \
+	"^panic: makechan: size out of range"
 
 guest kstat microvm 4 "test=kthread_timed_wait_reports_correctly kstat=1"
 rc=$?
