@@ -91,7 +91,8 @@ int go_chan_cap(go_chan *c);
  * with one case and a default).  trysend returns whether it sent (it
  * panics on a closed channel, as a send would).  tryrecv returns whether
  * it received (a value, or a closed channel's zero value); *@ok (may be
- * NULL) then says which, as go_chan_recv's result.
+ * NULL) then says which, as go_chan_recv's result.  @elem may be NULL to
+ * discard the value.  When they return false, nothing was written.
  */
 bool go_chan_trysend(go_chan *c, const void *elem);
 bool go_chan_tryrecv(go_chan *c, void *elem, bool *ok);
@@ -113,9 +114,11 @@ void go_chan_free(go_chan *c);
  * If several are ready, one is chosen uniformly at random.  A case whose
  * channel is NULL is never ready.  Returns the index of the case done.
  * With @block false, returns -1 at once if none is ready (Go's default
- * case).  With n == 0 and block true it blocks forever (Go's select {}).
- * A send case chosen on a closed channel panics, as a send does.  The
- * same channel may appear in several cases, in either direction.
+ * case).  With n == 0 (@cases may be NULL) and block true it blocks
+ * forever (Go's select {}).  A send case chosen on a closed channel
+ * panics, as a send does.  The same channel may appear in several cases,
+ * in either direction.  Only the chosen case's .elem and .ok are written.
+ * Up to 65536 cases; up to 8 need no allocation.
  */
 enum { GO_SELECT_RECV = 1, GO_SELECT_SEND = 2 };
 
@@ -136,10 +139,12 @@ int go_select(struct go_select_case *cases, int n, bool block);
 
 /*
  * Timer channels (Go's time.NewTimer, time.After), on the runtime's per-P
- * timers.  A timer's channel has capacity 1; when the timer fires it
- * receives go_nanotime() of that moment (an int64_t).  As in Go 1.23,
- * once go_timer_stop or go_timer_reset returns, no value from before the
- * call can be received.
+ * timers.  A timer's channel has capacity 1 (Go before 1.23; its len is
+ * 1 while a fired value waits unreceived); when the timer fires it
+ * receives go_nanotime() of that moment (an int64_t), handed straight to
+ * a waiting receiver if there is one.  As in Go 1.23, once go_timer_stop
+ * or go_timer_reset returns, no value from before the call can be
+ * received.  Closing a timer's channel is a fatal error.
  *
  * go_timer_new - a timer that fires once, @ns nanoseconds from now
  *	(ns <= 0: at once).

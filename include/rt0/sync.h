@@ -61,8 +61,9 @@ static inline void go_mutex_unlock(go_mutex *m)
 
 /*
  * go_rwmutex - Go's sync.RWMutex: many readers or one writer; a writer
- * waiting in go_rwmutex_lock keeps new readers out, so writers are not
- * starved.  Unlocking what is not locked is fatal.
+ * waiting in go_rwmutex_lock keeps new readers out (go_rwmutex_rlock
+ * waits, go_rwmutex_tryrlock fails), so writers are not starved.  Any
+ * goroutine may unlock.  Unlocking what is not locked is fatal.
  */
 typedef struct go_rwmutex {
 	go_mutex w;		/* held by the writer */
@@ -187,8 +188,9 @@ void go_cond_broadcast(go_cond *c);
  * go_semacquire - wait until *addr > 0, then decrement it.  Waiters on
  *	one address are served in FIFO order.
  * go_semrelease - increment *addr and wake the first waiter.  With
- *	@handoff, the count goes straight to that waiter, which runs next
- *	in the caller's place on this P (the caller yields to it).
+ *	@handoff, the count goes straight to that waiter, which is put next
+ *	on this P and the caller yields to it (with other Ps idle, one of
+ *	them may take either first: only the count is promised).
  * A goroutine waiting in go_semacquire shows "semacquire" in dumps.
  */
 void go_semacquire(uint32_t *addr);
@@ -196,10 +198,12 @@ void go_semrelease(uint32_t *addr, bool handoff);
 
 /*
  * The notify list under go_cond (Go's notifyListAdd/Wait/NotifyOne/All):
- * take a ticket with go_notify_list_add, release what the notifier needs,
- * then go_notify_list_wait(l, ticket) returns at once if the ticket was
+ * take a ticket with go_notify_list_add (they count up from 0 on a zero
+ * list, wrapping), release what the notifier needs, then
+ * go_notify_list_wait(l, ticket) returns at once if the ticket was
  * notified meanwhile, or parks until it is.  Tickets are notified in
- * order; notify_one wakes the oldest, notify_all every ticket taken.
+ * order; notify_one wakes the oldest, notify_all every ticket taken.  A
+ * notify with no ticket outstanding is not saved for later.
  */
 uint32_t go_notify_list_add(go_notify_list *l);
 void go_notify_list_wait(go_notify_list *l, uint32_t ticket);
