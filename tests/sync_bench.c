@@ -284,6 +284,31 @@ RBENCH(bench_sema_handoff)
 
 /* ---- cross-CPU: a channel round trip against a bare IPI round trip ---- */
 
+/*
+ * A channel round trip between two CPUs: main sends on ping and then
+ * polls pong with go_chan_tryrecv, never parking, so its P stays busy and
+ * the partner -- readied into main's runnext -- must be taken by another
+ * P, on another CPU, woken for it.  The partner receives and sends on
+ * pong, where it waits for main's poll to take the value.
+ */
+struct xcpu {
+	go_chan *ping, *pong;
+	uint32_t n;
+	go_waitgroup wg;
+};
+
+static void xcpu_partner(void *a)
+{
+	struct xcpu *x = a;
+	int64_t v;
+
+	for (uint32_t i = 0; i < x->n; i++) {
+		go_chan_recv(x->ping, &v);
+		go_chan_send(x->pong, &v);
+	}
+	go_waitgroup_done(&x->wg);
+}
+
 static void ipi_back(void *a)
 {
 	__atomic_store_n((uint64_t *)a, rdtsc(), __ATOMIC_RELEASE);
@@ -301,24 +326,44 @@ static void sort_u64(uint64_t *v, int n)
 RBENCH(ratio_chan_vs_ipi)
 {
 	static uint64_t chan_rt[ROUNDS], ipi_rt[ROUNDS];
+	static struct xcpu x;
 
 	if (go_gomaxprocs() < 2 || ncpu < 2)
 		KT_FAIL("needs 2 CPUs and 2 Ps");
-	for (int r = 0; r < ROUNDS; r++) {
-		chan_rt[r] = chan_round_trips(200);
+	x = (struct xcpu){ .ping = go_chan_make(8, 0),
+			   .pong = go_chan_make(8, 0), .n = ROUNDS + 10 };
+	go_waitgroup_add(&x.wg, 1);
+	go_spawn(xcpu_partner, &x);
+	for (int r = -10; r < ROUNDS; r++) {	/* 10 to warm up */
+		int64_t v = r, got;
+		go_sleep(1000000);	/* the other CPU goes idle meanwhile */
+		uint64_t t0 = rdtsc();
+		go_chan_send(x.ping, &v);
+		while (!go_chan_tryrecv(x.pong, &got, NULL))
+			cpu_relax();
+		uint64_t t = rdtsc() - t0;
+		if (got != v)
+			KT_FAIL("round %d: sent %ld, got back %ld", r, v, got);
+		if (r < 0)
+			continue;
+		chan_rt[r] = t;
 		/* A bare IPI round trip: smp_call_cpu IPIs another CPU and
 		 * returns once its handler has run there. */
 		struct cpu *other = &cpus[(this_cpu()->id + 1) % ncpu];
 		uint64_t mark = 0;
-		uint64_t t0 = rdtsc();
+		go_sleep(1000000);
+		t0 = rdtsc();
 		smp_call_cpu(other, ipi_back, &mark);
 		ipi_rt[r] = rdtsc() - t0;
 		if (!mark)
 			KT_FAIL("the IPI handler did not run");
 	}
+	go_waitgroup_wait(&x.wg);
+	go_chan_free(x.ping);
+	go_chan_free(x.pong);
 	sort_u64(chan_rt, ROUNDS);
 	sort_u64(ipi_rt, ROUNDS);
-	kprintf("# median channel round trip %lu cycles, IPI round trip %lu cycles\n",
-		chan_rt[ROUNDS / 2], ipi_rt[ROUNDS / 2]);
+	kprintf("# median channel round trip across CPUs %lu cycles, IPI round "
+		"trip %lu cycles\n", chan_rt[ROUNDS / 2], ipi_rt[ROUNDS / 2]);
 	bench_print_ratio("chan-vs-ipi", chan_rt[ROUNDS / 2], ipi_rt[ROUNDS / 2]);
 }

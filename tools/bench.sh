@@ -33,13 +33,24 @@ grep -h '^bench ' $out/icount.log $out/mttcg.log | grep -v 'spawn-throughput' > 
 grep -h '^# bench .* failed' $out/icount.log $out/mttcg.log
 
 # name -> "Go figure | goal" (from the issues; empty if none)
+# Go's figures: tools/gobench/measure.sh (Go 1.19.8, callgrind, one P).
 ref() {
 	case "$1" in
-	spawn-chain) echo "Go 1.19: 1564 instr/op | goal <= 150" ;;
-	gosched) echo "Go 1.19: 519 instr/op | goal <= 60" ;;
+	spawn-chain) echo "Go 1.19: 1179 instr/op | goal <= 150" ;;
+	gosched) echo "Go 1.19: 472 instr/op | goal <= 60" ;;
 	gosched-timer-pending) echo "gosched with a timer pending, not due" ;;
 	park-ready) echo "goal <= 200 instr/op" ;;
+	chan-pingpong) echo "Go 1.19: 2175 instr/op | goal <= 250" ;;
+	chan-sync) echo "Go 1.19: 1027 instr/op" ;;
+	chan-prodcons0) echo "Go 1.19: 1085 instr/op" ;;
+	chan-prodcons100) echo "Go 1.19: 372 instr/op" ;;
+	select-uncontended) echo "Go 1.19: 725 instr/op" ;;
+	chan-nonblocking) echo "Go 1.19: 57 instr/op" ;;
+	mutex-uncontended) echo "Go 1.19: 21 instr/op | goal <= 20" ;;
+	waitgroup-uncontended) echo "Go 1.19: 75 instr/op" ;;
+	sema-handoff) echo "Go 1.19: 1520 instr/op" ;;
 	wake-vs-ipi) echo "ready->running on an idle CPU / bare IPI" ;;
+	chan-vs-ipi) echo "chan round trip, 2 Ps / IPI round trip" ;;
 	spawn-scaling-2v1) echo "spawn throughput, 2 Ps / 1 P" ;;
 	*) echo "" ;;
 	esac
