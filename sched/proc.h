@@ -10,6 +10,7 @@
 #include "kernel/kthread.h"
 
 #define MAX_PROCS 256
+BUILD_ASSERT(MAX_PROCS <= RANDOM_ORDER_MAX);	/* the steal order's room */
 #define G_STACK_SIZE (16 * 1024)	/* goroutine stacks (fixed size) */
 #define G0_STACK_SIZE (32 * 1024)	/* an M's scheduling stack */
 /*

@@ -139,6 +139,8 @@ static uint32_t gcd(uint32_t a, uint32_t b)
 
 void randomOrder_reset(struct randomOrder *ord, uint32_t count)
 {
+	if (count < 1 || count > RANDOM_ORDER_MAX)
+		runq_throw("randomOrder_reset: count out of range");
 	ord->count = count;
 	ord->ncoprimes = 0;
 	for (uint32_t i = 1; i <= count; i++)

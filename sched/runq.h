@@ -66,10 +66,12 @@ void runq_throw(const char *msg) __attribute__((noreturn));
  * The steal order: every P once, starting at a random one and stepping
  * by a random increment coprime with the count (Go's randomOrder).
  */
+#define RANDOM_ORDER_MAX 256	/* the most Ps (proc.h checks MAX_PROCS) */
+
 struct randomOrder {
-	uint32_t count;
+	uint32_t count;			/* 1..RANDOM_ORDER_MAX */
 	uint32_t ncoprimes;
-	uint32_t coprimes[64];
+	uint32_t coprimes[RANDOM_ORDER_MAX];	/* at most count of them */
 };
 
 struct randomEnum {

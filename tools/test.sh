@@ -123,6 +123,11 @@ expect_exit fault 2 "test=selftest_unexpected_fault" 3 \
 	"#1  0x.* selftest_unexpected_fault\+0x" \
 	"r15 0x"
 
+# More Ps than the steal order once had room for (its coprimes of 67).
+$R -k -m microvm -s 2 -c "test=chan_multi_consumer,sched_numgoroutine_is_exact maxprocs=67" \
+	-t 120 > "$L/maxprocs67.log" 2>&1
+check "maxprocs=67 runs goroutines on every P" $? "see $L/maxprocs67.log"
+
 # Deadlocks end the program with Go's message and each goroutine's wait.
 expect_exit deadlock_chan 2 "test=selftest_deadlock_chan_receive" 3 \
 	"a goroutine blocked on a channel for ever is a deadlock" \
