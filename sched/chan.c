@@ -78,6 +78,7 @@ struct sudog *waitq_dequeue(struct waitq *q)
 							 __ATOMIC_ACQ_REL,
 							 __ATOMIC_RELAXED))
 				continue;
+			sgp->g->param = sgp;	/* the case that won */
 		}
 		return sgp;
 	}
@@ -166,38 +167,6 @@ int go_chan_cap(go_chan *c)
 	return c ? (int)c->dataqsiz : 0;
 }
 
-/* ---- transfers with a waiter ---- */
-
-struct g *chan_sendto(struct hchan *c, struct sudog *sg, const void *ep)
-{
-	if (sg->elem)
-		elemmove(sg->elem, ep, c->elemsize);	/* sendDirect */
-	sg->success = true;
-	sg->g->param = sg;
-	return sg->g;
-}
-
-struct g *chan_recvfrom(struct hchan *c, struct sudog *sg, void *ep)
-{
-	if (c->dataqsiz == 0) {
-		if (ep)
-			elemmove(ep, sg->elem, c->elemsize);	/* recvDirect */
-	} else {
-		/* Full buffer: take its head, the sender's value goes to
-		 * the tail, which is the same slot once recvx moves. */
-		void *qp = chanbuf(c, c->recvx);
-		if (ep)
-			elemmove(ep, qp, c->elemsize);
-		elemmove(qp, sg->elem, c->elemsize);
-		if (++c->recvx == c->dataqsiz)
-			c->recvx = 0;
-		c->sendx = c->recvx;
-	}
-	sg->success = true;
-	sg->g->param = sg;
-	return sg->g;
-}
-
 /*
  * Whether a non-blocking operation would block, read without the lock
  * (Go's full and empty).  A single racy word each: if it says "would
@@ -274,10 +243,7 @@ chansend_locked(struct hchan *c, const void *ep, struct sudog *sg_wait)
 		return true;
 	}
 	if (c->qcount < c->dataqsiz) {
-		elemmove(chanbuf(c, c->sendx), ep, c->elemsize);
-		if (++c->sendx == c->dataqsiz)
-			c->sendx = 0;
-		c->qcount++;
+		chan_bufput(c, ep);
 		leafunlock(&c->lock);
 		return true;
 	}
@@ -320,10 +286,7 @@ uint64_t chansend_c(struct hchan *c, const void *ep, struct sudog *sg_wait)
 		if (unlikely(sg->isSelect))
 			return chansend_locked(c, ep, sg_wait);
 		waitq_pop(&c->recvq, sg);
-		if (sg->elem)
-			elemmove(sg->elem, ep, c->elemsize);	/* sendDirect */
-		sg->success = true;
-		struct g *gp = sg->g;
+		struct g *gp = chan_sendto(c, sg, ep);
 		leafunlock(&c->lock);
 		goready_dequeued(gp);	/* sg is gp's: no more access */
 		return 0;
@@ -335,10 +298,7 @@ uint64_t chansend_c(struct hchan *c, const void *ep, struct sudog *sg_wait)
 		return CHAN_CLOSED;
 	}
 	if (c->qcount < c->dataqsiz) {
-		elemmove(chanbuf(c, c->sendx), ep, c->elemsize);
-		if (++c->sendx == c->dataqsiz)
-			c->sendx = 0;
-		c->qcount++;
+		chan_bufput(c, ep);
 		leafunlock(&c->lock);
 		return 0;
 	}
@@ -408,13 +368,7 @@ chanrecv_locked(struct hchan *c, void *ep, struct sudog *sg_wait)
 		}
 	}
 	if (c->qcount > 0) {
-		/* The slot is not cleared: there is no collector to keep
-		 * from retaining what it points to. */
-		if (ep)
-			elemmove(ep, chanbuf(c, c->recvx), c->elemsize);
-		if (++c->recvx == c->dataqsiz)
-			c->recvx = 0;
-		c->qcount--;
+		chan_bufget(c, ep);
 		leafunlock(&c->lock);
 		return RECV_VALUE;
 	}
@@ -448,33 +402,13 @@ uint64_t chanrecv_c(struct hchan *c, void *ep, struct sudog *sg_wait)
 		if (unlikely(sg->isSelect))
 			return chanrecv_locked(c, ep, sg_wait);
 		waitq_pop(&c->sendq, sg);
-		if (c->dataqsiz == 0) {
-			if (ep)
-				elemmove(ep, sg->elem, c->elemsize);
-		} else {
-			/* The buffer is full: its head to us, the sender's
-			 * value to the tail (the same slot, once recvx
-			 * moves on). */
-			void *qp = chanbuf(c, c->recvx);
-			if (ep)
-				elemmove(ep, qp, c->elemsize);
-			elemmove(qp, sg->elem, c->elemsize);
-			if (++c->recvx == c->dataqsiz)
-				c->recvx = 0;
-			c->sendx = c->recvx;
-		}
-		sg->success = true;
-		struct g *gp = sg->g;
+		struct g *gp = chan_recvfrom(c, sg, ep);
 		leafunlock(&c->lock);
-		goready_dequeued(gp);
+		goready_dequeued(gp);	/* sg is gp's: no more access */
 		return RECV_VALUE;
 	}
 	if (c->qcount > 0) {
-		if (ep)
-			elemmove(ep, chanbuf(c, c->recvx), c->elemsize);
-		if (++c->recvx == c->dataqsiz)
-			c->recvx = 0;
-		c->qcount--;
+		chan_bufget(c, ep);
 		leafunlock(&c->lock);
 		return RECV_VALUE;
 	}
@@ -540,13 +474,11 @@ void go_chan_close(go_chan *c)
 		if (sg->elem)
 			elemclr(sg->elem, c->elemsize);
 		sg->success = false;
-		sg->g->param = sg;
 		sg->g->schedlink = glist;
 		glist = sg->g;
 	}
 	while ((sg = waitq_dequeue(&c->sendq))) {
 		sg->success = false;
-		sg->g->param = sg;
 		sg->g->schedlink = glist;
 		glist = sg->g;
 	}

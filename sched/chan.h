@@ -100,14 +100,65 @@ void waitq_enqueue(struct waitq *q, struct sudog *sgp);
 struct sudog *waitq_dequeue(struct waitq *q);
 void waitq_remove(struct waitq *q, struct sudog *sgp);
 
+/* chan_bufput - copy *@ep to the tail of @c's buffer (there is room). */
+static __always_inline void chan_bufput(struct hchan *c, const void *ep)
+{
+	elemmove(chanbuf(c, c->sendx), ep, c->elemsize);
+	if (++c->sendx == c->dataqsiz)
+		c->sendx = 0;
+	c->qcount++;
+}
+
+/*
+ * chan_bufget - take the head of @c's buffer (not empty) into @ep (NULL:
+ * drop it).  The slot is not cleared: there is no collector to keep from
+ * retaining what it points to.
+ */
+static __always_inline void chan_bufget(struct hchan *c, void *ep)
+{
+	if (ep)
+		elemmove(ep, chanbuf(c, c->recvx), c->elemsize);
+	if (++c->recvx == c->dataqsiz)
+		c->recvx = 0;
+	c->qcount--;
+}
+
 /*
  * chan_sendto, chan_recvfrom - complete a transfer with a waiter @sg just
  * dequeued from @c (c's lock held): copy the element, mark @sg
  * successful, and return its G, which the caller readies once it has
- * unlocked (and must not touch @sg after that).
+ * unlocked (and must not touch @sg after that).  Receiving from a
+ * waiting sender on a buffered channel (full, then) takes the head of
+ * the buffer and puts the sender's value at the tail: one step of the
+ * ring.
  */
-struct g *chan_sendto(struct hchan *c, struct sudog *sg, const void *ep);
-struct g *chan_recvfrom(struct hchan *c, struct sudog *sg, void *ep);
+static __always_inline struct g *chan_sendto(struct hchan *c, struct sudog *sg,
+					     const void *ep)
+{
+	if (sg->elem)
+		elemmove(sg->elem, ep, c->elemsize);	/* sendDirect */
+	sg->success = true;
+	return sg->g;
+}
+
+static __always_inline struct g *chan_recvfrom(struct hchan *c,
+					       struct sudog *sg, void *ep)
+{
+	if (c->dataqsiz == 0) {
+		if (ep)
+			elemmove(ep, sg->elem, c->elemsize);	/* recvDirect */
+	} else {
+		void *qp = chanbuf(c, c->recvx);
+		if (ep)
+			elemmove(ep, qp, c->elemsize);
+		elemmove(qp, sg->elem, c->elemsize);
+		if (++c->recvx == c->dataqsiz)
+			c->recvx = 0;
+		c->sendx = c->recvx;
+	}
+	sg->success = true;
+	return sg->g;
+}
 
 /* Sudog fields of a channel waiter, set before it is queued. */
 static __always_inline void sudog_init_chan(struct sudog *sg, struct g *gp,

@@ -120,9 +120,9 @@ struct g {
 	struct rtimer *timer;	/* its sleep timer, made on first use */
 
 	/* Channels and select (chan.c, select.c). */
-	struct sudog *param;	/* the sudog a waker completed (a select's
-				 * winning case): written by the waker
-				 * before goready, read by the G after */
+	struct sudog *param;	/* a select's winning sudog: written by the
+				 * waker that claimed it (waitq_dequeue),
+				 * read by the G once readied */
 	uint32_t selectDone;	/* a waker claimed the select this G waits
 				 * in: CAS 0 -> 1 under that channel's lock;
 				 * reset by the G under all its channels'

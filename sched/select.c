@@ -181,12 +181,7 @@ static __always_inline int selectgo(struct go_select_case *scases, int n, bool b
 				return casi;
 			}
 			if (c->qcount > 0) {
-				if (cas->elem)
-					elemmove(cas->elem, chanbuf(c, c->recvx),
-						 c->elemsize);
-				if (++c->recvx == c->dataqsiz)
-					c->recvx = 0;
-				c->qcount--;
+				chan_bufget(c, cas->elem);
 				selunlock(scases, lockorder, norder);
 				cas->ok = true;
 				return casi;
@@ -210,11 +205,7 @@ static __always_inline int selectgo(struct go_select_case *scases, int n, bool b
 				return casi;
 			}
 			if (c->qcount < c->dataqsiz) {
-				elemmove(chanbuf(c, c->sendx), cas->elem,
-					 c->elemsize);
-				if (++c->sendx == c->dataqsiz)
-					c->sendx = 0;
-				c->qcount++;
+				chan_bufput(c, cas->elem);
 				selunlock(scases, lockorder, norder);
 				return casi;
 			}

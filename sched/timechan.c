@@ -45,10 +45,7 @@ static void timechan_fire(void *arg)
 	if (sg) {
 		gp = chan_sendto(c, sg, &now);
 	} else if (c->qcount < c->dataqsiz) {
-		elemmove(chanbuf(c, c->sendx), &now, c->elemsize);
-		if (++c->sendx == c->dataqsiz)
-			c->sendx = 0;
-		c->qcount++;
+		chan_bufput(c, &now);
 	}
 	leafunlock(&c->lock);
 	if (gp)
