@@ -204,9 +204,8 @@ chansend_mcall:
 	addq $SUDOG_FRAME, %rsp
 	ret
 /* Send on a closed channel: drop the sudog and make a frame, so that the
- * panic's backtrace names the caller, then chansend_closed(c) panics. */
-3:	movq SUDOG_C(%rsp), %rdi
-	addq $SUDOG_FRAME, %rsp
+ * panic's backtrace names the caller, then chansend_closed panics. */
+3:	addq $SUDOG_FRAME, %rsp
 	pushq %rbp
 	movq %rsp, %rbp
 	call chansend_closed

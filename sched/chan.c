@@ -23,9 +23,9 @@
  * allocate nothing.  Parking releases the channel's lock on g0, in
  * park_m's unlockf (chanparkcommit), once the G is fully switched out.
  *
- * Lock order: a channel's lock before a P's timerslock and before
- * sched.lock (go_timer_reset arms a timer under it); several channels
- * only by address (select).  goready is called after unlocking.
+ * Lock order: a channel's lock before a P's timerslock (go_timer_reset
+ * arms a timer under it); several channels only by address (select).
+ * goready, and anything that may start an M, after unlocking.
  */
 #include "sched/chan.h"
 #include "sched/asmoffsets.h"	/* CHAN_PARK, shared with the stubs */
@@ -265,8 +265,8 @@ static __cold_exit void chan_nil_block(const char *reason)
 /**
  * chansend_c - go_chan_send, called by chansend_mcall with a sudog @sg
  * in its frame: returns 0 or 1 once the value is sent, CHAN_PARK if @sg is
- * queued on c's sendq (c's lock held; the stub parks), CHAN_CLOSED (with
- * sg->c set) if c is closed: the stub panics.  The common
+ * queued on c's sendq (c's lock held; the stub parks), CHAN_CLOSED if c
+ * is closed: the stub panics.  The common
  * cases -- a plain receiver waiting, room in the buffer, nothing there
  * (queue) -- are done here without a frame (leaf locks and
  * goready_inline make only cold calls).  On a goroutine.
@@ -293,7 +293,6 @@ uint64_t chansend_c(struct hchan *c, const void *ep, struct sudog *sg_wait)
 	}
 	if (unlikely(c->closed)) {
 		/* The stub panics, from a frame that shows our caller. */
-		sg_wait->c = c;
 		leafunlock(&c->lock);
 		return CHAN_CLOSED;
 	}
@@ -306,13 +305,15 @@ uint64_t chansend_c(struct hchan *c, const void *ep, struct sudog *sg_wait)
 	return CHAN_PARK;
 }
 
-/* chansend_mcall's way out: @c was closed before the send, or while it
- * waited (a close woke it). */
-void chansend_closed(struct hchan *c) __noreturn;
-void chansend_closed(struct hchan *c)
+/*
+ * chansend_mcall's way out: the channel was closed before the send, or
+ * while it waited (only a close wakes a sender without success).  The
+ * channel is not read again: once closed and without waiters it may
+ * already be freed.
+ */
+void chansend_closed(void) __noreturn;
+void chansend_closed(void)
 {
-	if (!__atomic_load_n(&c->closed, __ATOMIC_ACQUIRE))
-		throw("chansend: spurious wakeup");
 	panicplain("send on closed channel");
 }
 

@@ -55,9 +55,10 @@ bool lock_held(struct mutex *l);	/* held by someone (checks only) */
  * runtime text, which is never preempted asynchronously (all that
  * m->locks would prevent), and held for a few steps with no call that
  * may schedule -- a G parks holding one only through goparkunlock, which
- * releases it on g0 once the G is switched out.  Nothing but leaf locks
- * (of other objects, in address order) and goready's own may be taken
- * while one is held.  Runtime text only.
+ * releases it on g0 once the G is switched out.  While one is held, only
+ * other leaf locks (of channels, in address order) and a P's timerslock
+ * (timer_add_nowake, timer_del) may be taken; goready, and whatever may
+ * start an M, come after unlocking.  Runtime text only.
  */
 /* lock_slow and unlock_slow that keep every register (lock.c). */
 #define LEAF_COLD __attribute__((no_caller_saved_registers, noinline, used, \

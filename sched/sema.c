@@ -266,12 +266,15 @@ void semrelease1(uint32_t *addr, bool handoff)
 	if (handed)
 		s->ticket = 1;
 	goready_dequeued(gp);		/* s may be gone from here on */
-	if (handed && getg()->m->locks == 0) {
+	struct m *mp = getg()->m;
+	if (handed && mp->locks == 0 && getg() == mp->curg) {
 		/*
 		 * Direct handoff: gp is in this P's runnext; Gosched puts us
 		 * at the tail of the local queue, so gp runs now, in our
 		 * time slice (Go's goyield).  Only with handoff: otherwise a
 		 * newcomer may take the count while we yield, for nothing.
+		 * (On g0 -- an unlockf, a timer function -- there is nothing
+		 * to yield: gp simply runs next.)
 		 */
 		gosched();
 	}
@@ -420,7 +423,7 @@ void go_semacquire(uint32_t *addr)
 
 void go_semrelease(uint32_t *addr, bool handoff)
 {
-	must_be_goroutine("go_semrelease");
+	must_be_m("go_semrelease");
 	semrelease1(addr, handoff);
 }
 

@@ -28,7 +28,8 @@ void semacquire1(uint32_t *addr, bool lifo, const char *reason);
 /**
  * semrelease1 - increment *@addr and ready the first waiter on it.
  * @handoff: if the count can be taken at once, give it to that waiter
- * and yield to it (it runs next on this P).  On a goroutine.
+ * and, on a goroutine holding no runtime lock, yield to it (it runs next
+ * on this P).  On an M with a P (a G or g0).
  */
 void semrelease1(uint32_t *addr, bool handoff);
 

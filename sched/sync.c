@@ -164,7 +164,7 @@ void go_mutex_unlock_slow(go_mutex *m, int32_t new)
 {
 	if (!((new + mutexLocked) & mutexLocked))
 		throw("sync: unlock of unlocked mutex");
-	must_be_goroutine("go_mutex_unlock");
+	must_be_m("go_mutex_unlock");
 	if (new & mutexStarving) {
 		/* Hand the mutex to the first waiter and yield to it; it
 		 * sets mutexLocked itself.  Newcomers see mutexStarving

@@ -7,11 +7,14 @@
  * state: when is the armed deadline, 0 when stopped or delivered.
  *
  * Firing (timechan_fire, on g0 of whichever M runs the P's timers) takes
- * the lock and delivers only if the timer is still armed for a deadline
- * that has passed: a firing that was already off the heap when Stop or
- * Reset ran finds when == 0, or a later deadline, and drops itself.  So
- * once Stop or Reset returns, nothing from before can arrive; and they
- * also drop a value still in the buffer (Go 1.23's rule: no stale values).
+ * the lock and delivers only if the timer is still armed for the very
+ * deadline this firing was queued for (the timer code passes it): a
+ * firing that was already off the heap when Stop or Reset ran finds
+ * when == 0, or another deadline, and drops itself.  (Go keeps a
+ * sequence number for this; the deadline serves, and unlike a look at
+ * the clock it does not depend on the CPUs' clocks agreeing.)  So once
+ * Stop or Reset returns, nothing from before can arrive; and they also
+ * drop a value still in the buffer (Go 1.23's rule: no stale values).
  * The value goes straight to a waiting receiver if there is one, else
  * into the buffer.
  */
@@ -28,7 +31,7 @@ struct go_timer {
 	int64_t when;		/* armed deadline, 0 if none; c.lock */
 };
 
-static void timechan_fire(void *arg)
+static void timechan_fire(void *arg, int64_t when)
 {
 	struct go_timer *tm = arg;
 	struct hchan *c = &tm->c;
@@ -36,7 +39,7 @@ static void timechan_fire(void *arg)
 	struct g *gp = NULL;
 
 	leaflock(&c->lock);
-	if (!tm->when || now < tm->when) {
+	if (tm->when != when) {
 		leafunlock(&c->lock);		/* stopped or re-armed */
 		return;
 	}
@@ -69,14 +72,24 @@ static bool timechan_stop_locked(struct go_timer *tm)
 	return pending;
 }
 
-/* Arm @tm for @ns from now (ns <= 0: due at once).  c.lock held. */
-static void timechan_arm_locked(struct go_timer *tm, int64_t ns)
+/*
+ * Arm @tm for @ns from now (ns <= 0: due at once).  c.lock held.  Returns
+ * the deadline if the caller must call timers_wake_waiter with it once it
+ * has unlocked (that may start an M: not under a leaf lock), else 0.
+ */
+static int64_t timechan_arm_locked(struct go_timer *tm, int64_t ns)
 {
 	int64_t now = (int64_t)nanotime();
 	int64_t when = ns > INT64_MAX - now ? INT64_MAX : now + (ns > 0 ? ns : 0);
 
 	tm->when = when ? when : 1;
-	timer_add(&tm->t, tm->when, timechan_fire, tm);
+	return timer_add_nowake(&tm->t, tm->when, timechan_fire, tm) ? tm->when : 0;
+}
+
+static void timechan_wake(int64_t when)
+{
+	if (when)
+		timers_wake_waiter(when);
 }
 
 go_timer *go_timer_new(int64_t ns)
@@ -92,8 +105,9 @@ go_timer *go_timer_new(int64_t ns)
 	tm->c.buf = (uint8_t *)&tm->slot;
 	tm->c.timer = tm;
 	leaflock(&tm->c.lock);
-	timechan_arm_locked(tm, ns);
+	int64_t wake = timechan_arm_locked(tm, ns);
 	leafunlock(&tm->c.lock);
+	timechan_wake(wake);
 	return tm;
 }
 
@@ -116,8 +130,9 @@ bool go_timer_reset(go_timer *tm, int64_t ns)
 	must_be_goroutine("go_timer_reset");
 	leaflock(&tm->c.lock);
 	bool pending = timechan_stop_locked(tm);
-	timechan_arm_locked(tm, ns);
+	int64_t wake = timechan_arm_locked(tm, ns);
 	leafunlock(&tm->c.lock);
+	timechan_wake(wake);
 	return pending;
 }
 

@@ -81,7 +81,8 @@ static void heap_remove(struct p *pp, uint32_t i)
 	__atomic_store_n(&t->pp, NULL, __ATOMIC_RELEASE);
 }
 
-void timer_add(struct rtimer *t, int64_t when, void (*f)(void *), void *arg)
+bool timer_add_nowake(struct rtimer *t, int64_t when, rtimer_func f,
+		      void *arg)
 {
 	struct m *mp = acquirem();
 	struct p *pp = mp->p;
@@ -115,12 +116,17 @@ void timer_add(struct rtimer *t, int64_t when, void (*f)(void *), void *arg)
 	bool first = pp->timers[0] == t;
 	set_timer0(pp);
 	unlock(&pp->timerslock);
+	releasem(mp);
+	return first;
+}
+
+void timer_add(struct rtimer *t, int64_t when, rtimer_func f, void *arg)
+{
 	/* Our P is running and will look at its timers when it next
 	 * schedules, but it may be busy for long: an idle M must be ready
 	 * to run this timer on time. */
-	if (first)
+	if (timer_add_nowake(t, when, f, arg))
 		timers_wake_waiter(when);
-	releasem(mp);
 }
 
 bool timer_del(struct rtimer *t)
@@ -141,12 +147,14 @@ bool timer_del(struct rtimer *t)
 
 bool timer_del_sync(struct rtimer *t)
 {
-	if (timer_del(t))
-		return true;
-	/* Its f may be running (popped before our look at t->pp): wait. */
+	bool queued = timer_del(t);
+
+	/* A firing popped before our look at t->pp, or from an earlier
+	 * queueing while this one waited on the heap, may still run: wait
+	 * for it whatever timer_del found. */
 	while (__atomic_load_n(&t->running, __ATOMIC_ACQUIRE))
 		gosched();
-	return false;
+	return queued;
 }
 
 bool timers_check_slow(struct p *pp, int64_t now, int64_t *next)
@@ -171,10 +179,11 @@ bool timers_check_slow(struct p *pp, int64_t now, int64_t *next)
 		__atomic_add_fetch(&t->running, 1, __ATOMIC_SEQ_CST);
 		heap_remove(pp, 0);
 		set_timer0(pp);
-		void (*f)(void *) = t->f;
+		rtimer_func f = t->f;
 		void *arg = t->arg;
+		int64_t when = t->when;
 		unlock(&pp->timerslock);
-		f(arg);			/* may re-add t */
+		f(arg, when);		/* may re-add t */
 		__atomic_sub_fetch(&t->running, 1, __ATOMIC_RELEASE);
 		ran = true;
 		lock(&pp->timerslock);
@@ -252,7 +261,7 @@ void timers_wake_waiter(int64_t when)
 
 /* ---- sleeping ---- */
 
-static void sleep_fire(void *arg)
+static void sleep_fire(void *arg, int64_t when)
 {
 	goready(arg);
 }

@@ -16,7 +16,7 @@
 
 struct rtimer {
 	int64_t when;			/* nanotime; timerslock of pp */
-	void (*f)(void *arg);		/* constant while queued */
+	void (*f)(void *arg, int64_t when);	/* constant while queued */
 	void *arg;
 	struct p *pp;			/* heap it is on, or NULL; written
 					 * under timerslock, read atomically */
@@ -26,18 +26,30 @@ struct rtimer {
 
 /*
  * timer_add - queue @t (not queued) on the current P to fire at @when:
- * then some M calls f(arg) on g0, without locks.  f may queue @t again;
- * @t must stay allocated while queued or running (timer_del_sync).
+ * then some M calls f(arg, when) on g0, without locks (@when tells a
+ * firing that was already off the heap apart from a newer queueing).  f
+ * may queue @t again, so a firing may still be running when @t is
+ * queued anew; @t must stay allocated while queued or running
+ * (timer_del_sync).  If @t is now the P's earliest timer, makes sure an
+ * M will be awake for it, which may start an M.
  */
-void timer_add(struct rtimer *t, int64_t when, void (*f)(void *), void *arg);
+typedef void (*rtimer_func)(void *arg, int64_t when);
+void timer_add(struct rtimer *t, int64_t when, rtimer_func f, void *arg);
 
-/* timer_del - unqueue @t if still queued; true if it was (will not fire).
- * False also when its f is running right now. */
+/* timer_add_nowake - timer_add without the wake-up: returns whether @t
+ * is the P's earliest timer, and then the caller must call
+ * timers_wake_waiter(when) (it may do so after releasing its locks). */
+bool timer_add_nowake(struct rtimer *t, int64_t when, rtimer_func f,
+		      void *arg);
+
+/* timer_del - unqueue @t if still queued; true if it was (will not fire
+ * for that queueing).  An earlier firing may still be running. */
 bool timer_del(struct rtimer *t);
 
 /*
- * timer_del_sync - timer_del, then wait until no M runs @t's f any more,
- * so that @t may be freed.  Not from @t's own f.  On a goroutine.
+ * timer_del_sync - timer_del, then wait until no M runs @t's f any more
+ * (from any queueing), so that @t may be freed.  Not from @t's own f.
+ * On a goroutine.
  */
 bool timer_del_sync(struct rtimer *t);
 

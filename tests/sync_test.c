@@ -551,6 +551,59 @@ RTEST(sync_mutex_trylock)
 }
 
 /*
+ * ---- A contended unlock from the runtime's stack ----
+ *
+ * go_park's unlockf runs on g0, and may release a Mutex another
+ * goroutine waits for: the unlock must wake it (without the handoff's
+ * yield, which needs a goroutine).
+ */
+static struct {
+	go_mutex mu;
+	go_g *parked;
+	uint32_t got;
+	go_waitgroup wg;
+} ug;
+
+static bool ug_unlock(go_g *self, void *arg)
+{
+	ug.parked = self;
+	go_mutex_unlock(&ug.mu);	/* on g0, with a waiter */
+	return true;
+}
+
+static void ug_waiter(void *arg)
+{
+	go_mutex_lock(&ug.mu);
+	st32(&ug.got, 1);
+	go_mutex_unlock(&ug.mu);
+	go_waitgroup_done(&ug.wg);
+}
+
+static void ug_holder(void *arg)
+{
+	go_mutex_lock(&ug.mu);
+	go_waitgroup_add(&ug.wg, 1);
+	go_spawn(ug_waiter, NULL);
+	KT_CHECK(WAIT_UNTIL(sema_nwait(&ug.mu.sema) == 1, 10 * SEC));
+	go_park(ug_unlock, NULL, "test park");	/* main readies us */
+	go_waitgroup_done(&ug.wg);
+}
+
+RTEST(sync_mutex_unlock_on_g0_wakes_the_waiter)
+{
+	memset(&ug, 0, sizeof(ug));
+	go_waitgroup_add(&ug.wg, 1);
+	go_spawn(ug_holder, NULL);
+	KT_CHECK(WAIT_UNTIL(ld32(&ug.got), 10 * SEC));
+	while (!__atomic_load_n(&ug.parked, __ATOMIC_ACQUIRE))
+		go_sleep(MS);
+	go_ready(ug.parked);
+	go_waitgroup_wait(&ug.wg);
+	KT_EQ(ug.got, 1);
+	KT_EQ(ug.mu.state, 0);
+}
+
+/*
  * ---- TestMutexFairness: a hog that holds the lock almost always, and
  * unlocks and relocks at once, cannot keep another goroutine out: after
  * 1 ms of waiting the mutex turns to starvation mode and hands over ----

@@ -21,16 +21,18 @@ struct tlog {
 	int n;				/* atomic */
 	int64_t when[200];
 	int64_t fired[200];
+	int64_t passed[200];		/* the deadline f was given */
 	int64_t byM[200];		/* id of the M that ran it */
 };
 
 static struct tlog tl;
 
-static void log_fire(void *arg)
+static void log_fire(void *arg, int64_t when)
 {
 	int i = (int)(uint64_t)arg;
 
 	tl.fired[i] = go_nanotime();
+	tl.passed[i] = when;
 	tl.byM[i] = getg()->m->id;	/* runtime code calls this: on g0 */
 	tl.order[__atomic_fetch_add(&tl.n, 1, __ATOMIC_RELAXED)] = i;
 }
@@ -57,6 +59,7 @@ RTEST(timers_fire_in_deadline_order_never_early)
 		int i = tl.order[k];
 		KT_ASSERTF(tl.fired[i] >= tl.when[i], "timer %d fired %ld ns early",
 			   i, tl.when[i] - tl.fired[i]);
+		KT_EQ(tl.passed[i], tl.when[i]);
 		for (int k2 = k - 1; k2 >= 0; k2--) {
 			int j = tl.order[k2];	/* the same M's previous one */
 			if (tl.byM[j] != tl.byM[i])
@@ -203,4 +206,36 @@ RTEST_TIMEOUT(timers_fire_while_every_p_yields, 120)
 	kprintf("# %u yielders, %lu yields; worst lateness of main's 1 ms "
 		"sleeps %ld us\n", n, y.rounds, worst / 1000);
 	KT_CMP(worst, <, 1000 * MS);
+}
+
+/*
+ * White-box: timer_del_sync waits for a firing still running even when
+ * it found the timer queued again (a Reset while an earlier firing was
+ * off the heap), so the timer may then be freed.  The running firing is
+ * played by a goroutine holding t.running up for 20 ms.
+ */
+static struct rtimer ds_t;
+static int64_t ds_released;	/* when the "firing" ended; atomic */
+
+static void ds_firing(void *a)
+{
+	go_sleep(20 * MS);
+	__atomic_store_n(&ds_released, go_nanotime(), __ATOMIC_RELEASE);
+	__atomic_sub_fetch(&ds_t.running, 1, __ATOMIC_RELEASE);
+}
+
+RTEST(timers_del_sync_waits_for_a_running_firing)
+{
+	ds_t = (struct rtimer){ 0 };
+	ds_released = 0;
+	tl.n = 0;
+	timer_add(&ds_t, go_nanotime() + 5000 * MS, log_fire, (void *)0);
+	__atomic_add_fetch(&ds_t.running, 1, __ATOMIC_SEQ_CST);
+	go_spawn(ds_firing, NULL);
+	bool queued = timer_del_sync(&ds_t);
+	int64_t released = __atomic_load_n(&ds_released, __ATOMIC_ACQUIRE);
+	KT_ASSERT(queued);
+	KT_ASSERTF(released != 0, "timer_del_sync returned while a firing ran");
+	KT_EQ(__atomic_load_n(&ds_t.running, __ATOMIC_ACQUIRE), 0);
+	KT_EQ(tl.n, 0);
 }
