@@ -66,6 +66,15 @@ int go_numgoroutine(void);
 /* go_gomaxprocs - the number of Ps (maxprocs=, default: the CPU count). */
 int go_gomaxprocs(void);
 
+/*
+ * go_set_gomaxprocs - set the number of Ps to @n (runtime.GOMAXPROCS) and
+ * return the previous number; n <= 0 only reads it, n above 256 means
+ * 256.  It stops the world meanwhile: goroutines of the Ps that go away
+ * move to the others, with their timers; none is lost, whether running,
+ * locked to its thread, in a system call or asleep.
+ */
+int go_set_gomaxprocs(int n);
+
 /* go_numcpu - CPUs the machine started (runtime.NumCPU). */
 int go_numcpu(void);
 

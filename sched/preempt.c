@@ -132,19 +132,24 @@ void asyncPreempt2(void)
  */
 bool preemptone(struct p *pp)
 {
-	bool done = false;
-
 	lock(&sched.lock);
-	struct m *mp = __atomic_load_n(&pp->m, __ATOMIC_ACQUIRE);
-	struct g *gp = mp && mp != getg()->m ? mp->curg : NULL;
-	if (gp && gp != mp->g0) {
-		__atomic_store_n(&gp->preempt, 1, __ATOMIC_RELEASE);
-		if (!asyncpreemptoff)
-			kthread_signal(mp->thread);	/* Go's preemptM */
-		done = true;
-	}
+	bool done = preemptone_locked(pp);
 	unlock(&sched.lock);
 	return done;
+}
+
+/* preemptone with sched.lock held (stopTheWorld's preemptall). */
+bool preemptone_locked(struct p *pp)
+{
+	struct m *mp = __atomic_load_n(&pp->m, __ATOMIC_ACQUIRE);
+	struct g *gp = mp && mp != getg()->m ? mp->curg : NULL;
+
+	if (!gp || gp == mp->g0)
+		return false;
+	__atomic_store_n(&gp->preempt, 1, __ATOMIC_RELEASE);
+	if (!asyncpreemptoff)
+		kthread_signal(mp->thread);	/* Go's preemptM */
+	return true;
 }
 
 void preempt_init(void)

@@ -68,7 +68,7 @@
 struct schedt sched;
 struct m m0;
 struct g g0;
-struct p **allp;
+struct p *allp[MAX_PROCS];
 int32_t gomaxprocs;
 struct m *allm;
 int32_t ncpu_rt;
@@ -79,7 +79,7 @@ struct g *allgs;		/* allglock to add; read without it */
 static struct g *allgtail;	/* allglock */
 uint32_t allglen;		/* allglock */
 
-static struct randomOrder stealOrder;	/* constant after procresize */
+static struct randomOrder stealOrder;	/* procresize, world stopped */
 static uint64_t idlepMask[MAX_PROCS / 64];	/* bit per idle P; atomic */
 
 /* ---- G status ---- */
@@ -174,6 +174,16 @@ static void globrunqputbatch(struct g *head, struct g *tail, int32_t n)
 void globrunqput(struct g *gp)
 {
 	globrunqputbatch(gp, gp, 1);
+}
+
+/* globrunqputhead - @gp at the head of the global queue.  sched.lock. */
+static void globrunqputhead(struct g *gp)
+{
+	gp->schedlink = sched.runqhead;
+	sched.runqhead = gp;
+	if (!sched.runqtail)
+		sched.runqtail = gp;
+	sched.runqsize++;
 }
 
 /* Take a fair share (and up to @max, 0: no limit) of the global queue:
@@ -484,6 +494,10 @@ void handoffp(struct p *pp)
 		return;
 	}
 	lock(&sched.lock);
+	if (handoffp_gcstop_locked(pp)) {	/* the world is stopping */
+		unlock(&sched.lock);
+		return;
+	}
 	if (sched.runqsize) {
 		unlock(&sched.lock);
 		startm(pp, false, false);
@@ -706,6 +720,10 @@ static struct g *stealWork(int64_t now, bool *newWork, int64_t *pollUntil)
 		for (struct randomEnum e = randomOrder_start(&stealOrder,
 							     fastrand());
 		     !randomEnum_done(&e); randomEnum_next(&e)) {
+			if (gcwaiting()) {
+				*newWork = true;	/* stop first */
+				return NULL;
+			}
 			struct p *p2 = allp[e.pos];
 			if (p2 == pp)
 				continue;
@@ -755,6 +773,10 @@ static __attribute__((noinline)) struct g *findrunnable(bool *inheritTime)
 	struct g *gp;
 
 top:;
+	if (gcwaiting()) {
+		gcstopm();	/* back with a P once the world starts */
+		goto top;
+	}
 	struct p *pp = mp->p;
 	int64_t pollUntil = 0;
 	int64_t now = timers_check(pp, 0, &pollUntil) ? nanotime() : 0;
@@ -803,6 +825,10 @@ top:;
 
 	/* Nothing: give up the P. */
 	lock(&sched.lock);
+	if (gcwaiting()) {
+		unlock(&sched.lock);
+		goto top;	/* stop it instead */
+	}
 	if (sched.runqsize) {
 		gp = globrunqget(pp, 0);
 		unlock(&sched.lock);
@@ -878,6 +904,10 @@ void schedule(void)
 		execute(mp->lockedg, false);	/* never returns */
 	}
 top:;
+	if (gcwaiting()) {
+		gcstopm();
+		goto top;
+	}
 	struct p *pp = mp->p;
 	if (mp->spinning && !runqempty(pp))
 		throw("schedule: spinning with local work");
@@ -1408,32 +1438,110 @@ void checkdead(void)
 
 /* ---- Ps ---- */
 
-/* Create the Ps (once, at schedinit); the caller's M gets P0. */
-void procresize(int32_t nprocs)
+/* A new P, id @id, _Pgcstop (procresize makes it idle or gives it). */
+static struct p *p_make(int32_t id)
 {
+	BUILD_ASSERT(sizeof(struct p) <= 4096);
+	struct p *pp = page_alloc_zeroed(1);
+
+	if (!pp)
+		throw("procresize: out of memory for a P");
+	pp->id = id;
+	pp->status = _Pgcstop;
+	pp->cheaprand = rdtsc() * 0x9e3779b97f4a7c15ull + (uint64_t)id;
+	/* The timer heap's first page now, not at the first sleep. */
+	pp->timers = page_alloc(1);
+	pp->timerscap = PAGE_SZ / sizeof(struct rtimer *);
+	if (!pp->timers)
+		throw("procresize: out of memory for a P's timers");
+	return pp;
+}
+
+/*
+ * p_destroy - retire @pp (Go's destroy): its runnable Gs go to the head
+ * of the global queue, in order, its timers to this M's P, its free Gs
+ * to the global free list; then it is _Pdead.  World stopped, sched.lock
+ * held, this M holds another P.
+ */
+static void p_destroy(struct p *pp)
+{
+	struct p *mine = getg()->m->p;
+	struct g *gs[RUNQ_LEN + 1];
+	int n = 0;
+	bool inherit;
+
+	for (struct g *gp; (gp = runqget(pp, &inherit)) != NULL;)
+		gs[n++] = gp;		/* runnext first, then the ring */
+	while (n > 0)
+		globrunqputhead(gs[--n]);
+	timers_take(mine, pp);
+	lock(&sched.gflock);
+	while (pp->gfree) {
+		struct g *x = pp->gfree;
+		pp->gfree = x->schedlink;
+		pp->gfreecnt--;
+		x->schedlink = sched.gfree_stack;
+		sched.gfree_stack = x;
+		sched.ngfree++;
+	}
+	unlock(&sched.gflock);
+	pp->m = NULL;
+	pp->status = _Pdead;
+}
+
+/**
+ * procresize - make the Ps allp[0..nprocs): at schedinit (the world not
+ * yet running) and from startTheWorld (stopped; Go's procresize).  New
+ * Ps are made, or old ones revived; Ps beyond nprocs are retired.  The
+ * calling M keeps its P if it survives, else takes P0.  Of the other Ps,
+ * those with nothing queued go idle; the rest are returned, linked on
+ * ->link, each with an idle M in ->m (or none: the caller starts one).
+ * sched.lock held.
+ */
+struct p *procresize(int32_t nprocs)
+{
+	int32_t old = gomaxprocs;
+	struct m *mp = getg()->m;
+	struct p *runnable = NULL;
+
 	if (nprocs < 1 || nprocs > MAX_PROCS)
 		throwf("procresize: %d Ps (1..%d)", nprocs, MAX_PROCS);
-	allp = kmalloc(sizeof(struct p *) * nprocs);
-	for (int32_t i = 0; i < nprocs; i++) {
-		BUILD_ASSERT(sizeof(struct p) <= 4096);
-		struct p *pp = page_alloc_zeroed(1);
-		if (!allp || !pp)
-			throw("procresize: out of memory");
-		pp->id = i;
-		pp->status = _Pidle;
-		pp->cheaprand = rdtsc() * 0x9e3779b97f4a7c15ull + (uint64_t)i;
-		/* The timer heap's first page now, not at the first sleep. */
-		pp->timers = page_alloc(1);
-		pp->timerscap = PAGE_SZ / sizeof(struct rtimer *);
-		if (!pp->timers)
-			throw("procresize: out of memory");
-		allp[i] = pp;
+	for (int32_t i = old; i < nprocs; i++) {
+		if (!allp[i])
+			__atomic_store_n(&allp[i], p_make(i), __ATOMIC_RELEASE);
+		allp[i]->status = _Pgcstop;
 	}
-	gomaxprocs = nprocs;
+	/* Our own P: kept if it survives, else P0 (retired ones' work goes
+	 * to it). */
+	if (mp->p && mp->p->id < nprocs) {
+		mp->p->status = _Prunning;
+	} else {
+		if (mp->p) {
+			mp->p->m = NULL;
+			mp->p = NULL;
+		}
+		allp[0]->m = NULL;
+		allp[0]->status = _Pidle;
+		acquirep(allp[0]);
+	}
+	for (int32_t i = nprocs; i < old; i++)
+		p_destroy(allp[i]);
+	/* Readers without STW see the new Ps before the count that covers
+	 * them, and a shrunk count before the retired Ps' data moves on. */
+	__atomic_store_n(&gomaxprocs, nprocs, __ATOMIC_RELEASE);
 	randomOrder_reset(&stealOrder, (uint32_t)nprocs);
-	lock(&sched.lock);
-	for (int32_t i = nprocs - 1; i > 0; i--)
-		pidleput(allp[i]);
-	unlock(&sched.lock);
-	acquirep(allp[0]);
+	for (int32_t i = nprocs - 1; i >= 0; i--) {
+		struct p *pp = allp[i];
+		if (pp == mp->p)
+			continue;
+		pp->status = _Pidle;
+		if (runqempty(pp)) {
+			pidleput(pp);
+		} else {
+			pp->m = mget();
+			pp->link = runnable;
+			runnable = pp;
+		}
+	}
+	return runnable;
 }

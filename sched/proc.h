@@ -321,7 +321,7 @@ struct p *pidleget(void);
 int64_t mcount(void);
 struct m *acquirem(void);
 void releasem(struct m *mp);
-void procresize(int32_t nprocs);
+struct p *procresize(int32_t nprocs);
 void mcommoninit(struct m *mp, int64_t id);
 void newm(void (*fn)(void), struct p *pp, int64_t id);
 void checkdead(void);
@@ -339,7 +339,21 @@ void unlockOSThread(void);
 void stoplockedm(void);
 void startlockedm(struct g *gp);
 
+/* The world is stopping, or stopped: stop this M's P (gcstopm). */
+static __always_inline bool gcwaiting(void)
+{
+	return unlikely(__atomic_load_n(&sched.gcwaiting, __ATOMIC_ACQUIRE));
+}
+
+/* stw.c */
+void stopTheWorld(const char *reason);
+void startTheWorld(int32_t procs);
+void gcstopm(void);
+bool handoffp_gcstop_locked(struct p *pp);
+void entersyscall_gcwait(void *unused);
+
 /* syscall.c */
+void wake_sysmon_locked(void);
 void entersyscall(void);
 void entersyscallblock(void);
 void exitsyscall(void);
@@ -347,6 +361,7 @@ void exitsyscall(void);
 /* sysmon.c, preempt.c */
 void sysmon_start(void);
 bool preemptone(struct p *pp);
+bool preemptone_locked(struct p *pp);
 void preempt_init(void);
 
 /* stack.c */

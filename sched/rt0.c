@@ -122,7 +122,9 @@ static void schedinit(void)
 	trace_init();
 	preempt_init();
 	int32_t procs = maxprocs ? (int32_t)maxprocs : ncpu_rt;
-	procresize(procs);
+	lock(&sched.lock);
+	procresize(procs);	/* m0 gets P0; the others go idle */
+	unlock(&sched.lock);
 	app = find_app(app_name);
 	if (!app && !ktest_selected() && !kbench_selected()) {
 		kprintf("rt0: command line: unknown app '%s'; apps:", app_name);

@@ -64,7 +64,14 @@ enum {
  *           scheduler.  Only that M changes the status.
  * _Psyscall not running user code: its M is in a system call.  sysmon (or
  *           the returning M) may take it with a CAS to _Pidle.
- * _Pdead    no longer used (maxprocs shrank); not used by rt0 yet.
+ * _Pgcstop  stopped for a stop-the-world (Go's name; rt0 has no
+ *           collector): owned by the stopping M, on no list.  Its run
+ *           queue and timers stay; startTheWorld makes it idle or gives
+ *           it an M.
+ * _Pdead    no longer used (go_set_gomaxprocs shrank the Ps): its run
+ *           queue, free Gs and timers went to others; the struct is kept
+ *           (nothing is freed that a racy reader of allp may still hold)
+ *           and used again if the Ps grow.
  */
 enum {
 	_Pidle = 0,
@@ -311,6 +318,20 @@ struct schedt {
 	int32_t ngoroutines;	/* live user + system Gs; atomic */
 
 	/*
+	 * Stopping the world (stw.c).  gcwaiting (Go's name): set while a
+	 * stop is in progress or the world is stopped; every M stops its P
+	 * at its next scheduling point.  stopwait: Ps still to stop
+	 * (sched.lock); the stopping M sleeps on stopnote until it is 0.
+	 */
+	uint32_t gcwaiting;	/* atomic */
+	int32_t stopwait;	/* sched.lock */
+	struct note stopnote;
+	uint64_t stwcount;	/* stops so far; sched.lock */
+	int64_t stwlast_ns;	/* the last stop's latency (until every P
+				 * stopped); sched.lock */
+	int64_t stwtotal_ns;	/* time the world spent stopped; sched.lock */
+
+	/*
 	 * The timer-waiting M (Go's M blocked in netpoll): at most one M
 	 * with nothing to do sleeps on twnote until the earliest timer;
 	 * a new earlier timer wakes it.  twaiting: 1 while it sleeps;
@@ -324,8 +345,15 @@ struct schedt {
 extern struct schedt sched;
 extern struct m m0;
 extern struct g g0;
-extern struct p **allp;		/* constant after schedinit */
-extern int32_t gomaxprocs;	/* constant after schedinit */
+/*
+ * The Ps: allp[0..gomaxprocs).  gomaxprocs changes only with the world
+ * stopped (procresize); a P, once made, is never freed, and a new one is
+ * stored in allp before gomaxprocs grows to cover it, so code that reads
+ * them without the world stopped (sysmon, an M without a P, schedtrace)
+ * sees at worst a P that is being retired (_Pdead, nothing queued).
+ */
+extern struct p *allp[];	/* MAX_PROCS slots */
+extern int32_t gomaxprocs;	/* read atomically outside STW */
 extern struct m *allm;		/* sched.lock to add/remove */
 extern int32_t ncpu_rt;		/* osinit's CPU count */
 extern bool mainStarted;

@@ -21,7 +21,8 @@
 #include "kernel/time.h"
 #include "include/rt0.h"
 
-static void wake_sysmon_locked(void)
+/* Wake sysmon from its deep sleep, if it sleeps.  sched.lock held. */
+void wake_sysmon_locked(void)
 {
 	if (__atomic_load_n(&sched.sysmonwait, __ATOMIC_ACQUIRE)) {
 		__atomic_store_n(&sched.sysmonwait, 0, __ATOMIC_RELEASE);
@@ -62,7 +63,12 @@ void entersyscall(void)
 	pp->m = NULL;
 	mp->oldp = pp;
 	mp->p = NULL;
-	__atomic_store_n(&pp->status, _Psyscall, __ATOMIC_RELEASE);
+	__atomic_store_n(&pp->status, _Psyscall, __ATOMIC_SEQ_CST);
+	/* The world stopping may have missed this P (it took the _Psyscall
+	 * Ps it saw when it began): stop it here (StoreLoad: the status is
+	 * published before gcwaiting is read). */
+	if (unlikely(__atomic_load_n(&sched.gcwaiting, __ATOMIC_SEQ_CST)))
+		systemstack(entersyscall_gcwait, NULL);
 	mp->locks--;
 }
 

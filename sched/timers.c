@@ -12,15 +12,33 @@
 #include "kernel/mem.h"
 #include "kernel/time.h"
 
+/*
+ * set_timer0 - mirror the earliest deadline into timer0when and, as a TSC
+ * value, timer0tsc.  timer0tsc is also the fast paths' one test for "go
+ * to schedule()": while the world is stopping (sched.gcwaiting) it reads
+ * 1, a timer due since boot, so no P takes another G without passing
+ * schedule()'s stop check.  timerslock held (timers_stw for every P).
+ */
 static void set_timer0(struct p *pp)
 {
 	int64_t when = pp->ntimers ? pp->timers[0]->when : 0;
+	uint64_t tsc = !when ? 0 : when < 0 ? 1 : ns_to_tsc((uint64_t)when) | 1;
 
 	/* A timer at or before 0 (due at once) still reads as pending. */
-	__atomic_store_n(&pp->timer0tsc,
-			 !when ? 0 : when < 0 ? 1 : ns_to_tsc((uint64_t)when) | 1,
-			 __ATOMIC_RELAXED);
+	if (__atomic_load_n(&sched.gcwaiting, __ATOMIC_SEQ_CST))
+		tsc = 1;
+	__atomic_store_n(&pp->timer0tsc, tsc, __ATOMIC_RELAXED);
 	__atomic_store_n(&pp->timer0when, when, __ATOMIC_RELEASE);
+}
+
+void timers_stw(void)
+{
+	for (int32_t i = 0; i < gomaxprocs; i++) {
+		struct p *pp = allp[i];
+		lock(&pp->timerslock);
+		set_timer0(pp);
+		unlock(&pp->timerslock);
+	}
 }
 
 static void place(struct p *pp, uint32_t i, struct rtimer *t)
@@ -81,19 +99,10 @@ static void heap_remove(struct p *pp, uint32_t i)
 	__atomic_store_n(&t->pp, NULL, __ATOMIC_RELEASE);
 }
 
-bool timer_add_nowake(struct rtimer *t, int64_t when, rtimer_func f,
-		      void *arg)
+/* Queue @t (when, f, arg set) on @pp's heap; true if it is the
+ * earliest there. */
+static bool timer_add_to(struct p *pp, struct rtimer *t)
 {
-	struct m *mp = acquirem();
-	struct p *pp = mp->p;
-
-	if (!pp)
-		throw("timer_add: no P");
-	if (t->pp)
-		throw("timer_add: timer already queued");
-	t->when = when;
-	t->f = f;
-	t->arg = arg;
 	lock(&pp->timerslock);
 	if (pp->ntimers == pp->timerscap) {
 		uint32_t cap = pp->timerscap ? pp->timerscap * 2 : 64;
@@ -116,6 +125,23 @@ bool timer_add_nowake(struct rtimer *t, int64_t when, rtimer_func f,
 	bool first = pp->timers[0] == t;
 	set_timer0(pp);
 	unlock(&pp->timerslock);
+	return first;
+}
+
+bool timer_add_nowake(struct rtimer *t, int64_t when, rtimer_func f,
+		      void *arg)
+{
+	struct m *mp = acquirem();
+	struct p *pp = mp->p;
+
+	if (!pp)
+		throw("timer_add: no P");
+	if (t->pp)
+		throw("timer_add: timer already queued");
+	t->when = when;
+	t->f = f;
+	t->arg = arg;
+	bool first = timer_add_to(pp, t);
 	releasem(mp);
 	return first;
 }
@@ -193,6 +219,21 @@ bool timers_check_slow(struct p *pp, int64_t now, int64_t *next)
 	if (w && (!*next || w < *next))
 		*next = w;
 	return ran;
+}
+
+void timers_take(struct p *dst, struct p *src)
+{
+	lock(&src->timerslock);
+	while (src->ntimers) {
+		struct rtimer *t = src->timers[src->ntimers - 1];
+		heap_remove(src, src->ntimers - 1);
+		unlock(&src->timerslock);
+		/* Unqueued for a moment: nobody can look, the world stopped. */
+		timer_add_to(dst, t);
+		lock(&src->timerslock);
+	}
+	set_timer0(src);
+	unlock(&src->timerslock);
 }
 
 int64_t timers_checkNoP(int64_t pollUntil)

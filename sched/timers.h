@@ -91,6 +91,15 @@ static inline int64_t timers_wakeTime(struct p *pp)
 	return __atomic_load_n(&pp->timer0when, __ATOMIC_ACQUIRE);
 }
 
+/* timers_stw - after sched.gcwaiting changed: every P's timer0tsc says
+ * "due" while it is set (the fast paths then stop), and its real value
+ * after.  sched.lock may be held. */
+void timers_stw(void);
+
+/* timers_take - move every timer of @src to @dst (procresize retiring
+ * @src).  World stopped. */
+void timers_take(struct p *dst, struct p *src);
+
 /* timers_checkNoP - the earliest timer of any P, or of @pollUntil. */
 int64_t timers_checkNoP(int64_t pollUntil);
 

@@ -67,10 +67,14 @@ static void schedtrace_body(bool detailed, fmt_sink sink, void *arg)
 		__atomic_load_n(&sched.needspinning, __ATOMIC_RELAXED),
 		sched.nmidle, sched.runqsize);
 	if (detailed)
-		OUT(" gcwaiting=false nmidlelocked=%d stopwait=0 "
-			"sysmonwait=%s\n", sched.nmidlelocked,
+		OUT(" gcwaiting=%s nmidlelocked=%d stopwait=%d "
+			"sysmonwait=%s stw=%lu stwlast=%ldus stwtotal=%ldus\n",
+			__atomic_load_n(&sched.gcwaiting, __ATOMIC_RELAXED)
+				? "true" : "false",
+			sched.nmidlelocked, sched.stopwait,
 			__atomic_load_n(&sched.sysmonwait, __ATOMIC_RELAXED)
-				? "true" : "false");
+				? "true" : "false", sched.stwcount,
+			sched.stwlast_ns / 1000, sched.stwtotal_ns / 1000);
 	for (int32_t i = 0; i < gomaxprocs; i++) {
 		struct p *pp = allp[i];
 		struct m *mp = __atomic_load_n(&pp->m, __ATOMIC_RELAXED);
@@ -139,8 +143,8 @@ void schedtrace_to(bool detailed, fmt_sink sink, void *arg)
 /* The scheddetail dump on fatal errors (a kernel dump hook). */
 static void dump(void)
 {
-	if (!allp)
-		return;
+	if (!gomaxprocs)
+		return;		/* before schedinit */
 	kprintf("runtime: scheduler state:\n");
 	schedtrace_body(true, console_sink, NULL);
 }

@@ -85,11 +85,11 @@ for n in 1 2 4 8; do
 	ktap_run "microvm-smp$n" microvm $n "test=*"
 done
 ktap_run "pc-smp4" pc 4 "test=*"
-# Channels, select, sync and preemption again, with goroutines preempted
-# after 100 us of running instead of 10 ms.
+# Channels, select, sync, preemption and stopping the world again, with
+# goroutines preempted after 100 us of running instead of 10 ms.
 for n in 1 2 4 8; do
 	ktap_run "microvm-smp$n-preempt" microvm $n \
-		"test=chan_*,select_*,sync_*,sema_*,preempt_* preemptus=100"
+		"test=chan_*,select_*,sync_*,sema_*,preempt_*,stw_*,gomaxprocs_* preemptus=100"
 done
 sh tools/mkiso.sh $B/rt0.elf $B/rt0-test.iso "test=*" &&
 	ktap_run "iso-smp4" iso 4 "" || check "iso build" 1
