@@ -15,7 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* go_spawn - start a goroutine running fn(arg) (Go's "go fn(arg)"). */
+/* go_spawn - start a goroutine running fn(arg) (Go's "go fn(arg)").  A
+ * NULL fn is a fatal error ("go of nil func value"). */
 void go_spawn(void (*fn)(void *arg), void *arg);
 
 /*
@@ -57,6 +58,24 @@ static inline void go_sched(void)
 /* go_exit - end the calling goroutine (runtime.Goexit).  No return. */
 void go_exit(void) __attribute__((noreturn));
 
+/*
+ * go_exit_program - end the program at once with @status (0..127; os.Exit),
+ * from any goroutine, or the runtime's own stack: other goroutines do not
+ * run on.  A line being printed on the console is finished first.
+ */
+void go_exit_program(int status) __attribute__((noreturn));
+
+/*
+ * go_stack - the calling goroutine's stack as text (runtime.Stack), and
+ * with @all every other goroutine's after it (the world is stopped
+ * meanwhile, as Go does), into @buf: at most @len bytes, not
+ * NUL-terminated.  Returns the bytes written.  Each goroutine: "goroutine
+ * N [status or wait reason]:", its frames, "created by ...".  Typing
+ * Ctrl-\ on the console prints the same for every goroutine, with the
+ * scheduler's state, while the program goes on.
+ */
+int go_stack(char *buf, int len, bool all);
+
 /* go_id - the calling goroutine's id (goid); main is 1. */
 int64_t go_id(void);
 
@@ -77,6 +96,18 @@ int go_set_gomaxprocs(int n);
 
 /* go_numcpu - CPUs the machine started (runtime.NumCPU). */
 int go_numcpu(void);
+
+/*
+ * Threads (Ms).  go_num_threads - Ms that exist (schedtrace's threads=).
+ * go_thread_id - the id of the M running the caller (a snapshot, but a
+ * goroutine locked to its thread keeps it).  go_set_max_threads - the
+ * most Ms the program may have (debug.SetMaxThreads; default 10,000):
+ * needing more, or setting it below the count, is a fatal error ("thread
+ * exhaustion").  Returns the previous limit.
+ */
+int go_num_threads(void);
+int64_t go_thread_id(void);
+int go_set_max_threads(int n);
 
 /* go_current_p - the id (0..gomaxprocs-1) of the P running the caller.
  * A snapshot: the goroutine may be moved to another P at once. */

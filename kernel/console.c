@@ -16,6 +16,7 @@
 #include "cpu.h"
 #include "time.h"
 #include "kwait.h"
+#include "spinlock.h"
 #include "../arch/x86_64/uart.h"
 #include "../arch/x86_64/x86.h"
 
@@ -62,6 +63,12 @@ static void console_release(void)
 	__atomic_store_n(&console_owner, -1, __ATOMIC_RELEASE);
 }
 
+void console_hold(void)
+{
+	irq_save();		/* not restored: this CPU keeps the console */
+	console_acquire();	/* never released */
+}
+
 /** console_write - write @n bytes as one unit.  Any context.  Returns. */
 void console_write(const char *s, size_t n)
 {
@@ -93,10 +100,58 @@ void kprintf(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Input.  Bytes typed on COM1 are moved into a ring whenever anyone looks
+ * (console_poll: readers, and the runtime's sysmon every round), so that
+ * Ctrl-\ is seen even while no one reads: it is not queued but counted,
+ * and console_take_quit reports it.  A full ring drops what comes next.
+ */
+#define CONSOLE_QUIT 0x1c		/* Ctrl-\, the terminal's SIGQUIT */
+#define INBUF 256
+
+static struct spinlock in_lock = SPINLOCK_INIT("console-in");
+static uint8_t inbuf[INBUF];		/* in_lock */
+static uint32_t in_head, in_tail;	/* in_lock */
+static uint32_t quit_requests;		/* atomic */
+
+/* Drain the UART into the ring.  in_lock held. */
+static void poll_locked(void)
+{
+	int c;
+
+	while ((c = uart_getc()) >= 0) {
+		if (c == CONSOLE_QUIT)
+			__atomic_add_fetch(&quit_requests, 1, __ATOMIC_RELEASE);
+		else if (in_tail - in_head < INBUF)
+			inbuf[in_tail++ % INBUF] = (uint8_t)c;
+	}
+}
+
+/** console_poll - take what was typed into the input ring.  Any context. */
+void console_poll(void)
+{
+	uint64_t f = spin_lock_irqsave(&in_lock);
+	poll_locked();
+	spin_unlock_irqrestore(&in_lock, f);
+}
+
+/** console_take_quit - whether Ctrl-\ was typed since the last call. */
+bool console_take_quit(void)
+{
+	return __atomic_exchange_n(&quit_requests, 0, __ATOMIC_ACQ_REL) != 0;
+}
+
 /** console_getc - a byte typed on the console, or -1.  Never blocks. */
 int console_getc(void)
 {
-	return uart_getc();
+	int c = -1;
+	uint64_t f = spin_lock_irqsave(&in_lock);
+
+	poll_locked();
+	if (in_head != in_tail)
+		c = inbuf[in_head++ % INBUF];
+	spin_unlock_irqrestore(&in_lock, f);
+	return c;
 }
 
 /**
@@ -112,7 +167,7 @@ int console_read(char *buf, int n, uint64_t deadline)
 
 	for (;;) {
 		int c;
-		while (got < n && (c = uart_getc()) >= 0)
+		while (got < n && (c = console_getc()) >= 0)
 			buf[got++] = (char)c;
 		if (got || (deadline && nanotime() >= deadline))
 			return got;

@@ -72,8 +72,14 @@ static void walk(fmt_sink sink, void *arg, int n, uint64_t rbp)
 
 void backtrace_write(fmt_sink sink, void *arg, uint64_t ret, uint64_t rbp)
 {
-	write_frame(sink, arg, 0, ret - 1);
-	walk(sink, arg, 1, rbp);
+	backtrace_write_from(sink, arg, 0, ret, rbp);
+}
+
+void backtrace_write_from(fmt_sink sink, void *arg, int first, uint64_t ret,
+			  uint64_t rbp)
+{
+	write_frame(sink, arg, first, ret - 1);
+	walk(sink, arg, first + 1, rbp);
 }
 
 /*

@@ -32,6 +32,10 @@ uint64_t ksym_addr(const char *name);
  */
 void backtrace_write(fmt_sink sink, void *arg, uint64_t ret, uint64_t rbp);
 
+/* backtrace_write_from - the same, numbering the frames from @first. */
+void backtrace_write_from(fmt_sink sink, void *arg, int first, uint64_t ret,
+			  uint64_t rbp);
+
 /*
  * backtrace_write_trap - the same for an interrupted context, which may be
  * a function without a frame of its own (see ksyms.c).

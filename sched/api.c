@@ -14,6 +14,8 @@
 #include "kernel/kthread.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
+#include "kernel/console.h"
+#include "kernel/exit.h"
 
 /* The checks' way out (must_be_goroutine, must_be_m in proc.h). */
 void called_outside(const char *what)
@@ -21,10 +23,57 @@ void called_outside(const char *what)
 	panic("%s called outside a goroutine", what);
 }
 
+/* go_spawn's nil check: reached by a jump, so the return address on top
+ * of the stack is go_spawn's caller's, whom the backtrace then names. */
+static __attribute__((noinline, used, noreturn, force_align_arg_pointer))
+void spawn_nil(void)
+{
+	throw("go of nil func value");
+}
+
+/* Frameless: newproc reads its return address off the stack. */
+__fastpath
 void go_spawn(void (*fn)(void *arg), void *arg)
 {
 	must_be_m("go_spawn");
+	if (unlikely(!fn)) {
+		__asm__ volatile("jmp spawn_nil");
+		__builtin_unreachable();
+	}
 	newproc(fn, arg);
+}
+
+void go_exit_program(int status)
+{
+	if (status < 0 || status > 127)
+		throwf("go_exit_program: status %d out of range (0..127)", status);
+	console_hold();		/* a line being printed ends first */
+	kernel_exit((uint32_t)status);
+}
+
+int go_set_max_threads(int n)
+{
+	must_be_m("go_set_max_threads");
+	if (n < 1)
+		throwf("go_set_max_threads: %d threads", n);
+	lock(&sched.lock);
+	int old = sched.maxmcount;
+	sched.maxmcount = n;
+	checkmcount();
+	unlock(&sched.lock);
+	return old;
+}
+
+int go_num_threads(void)
+{
+	return (int)(__atomic_load_n(&sched.mnext, __ATOMIC_RELAXED) -
+		     __atomic_load_n(&sched.nmfreed, __ATOMIC_RELAXED));
+}
+
+int64_t go_thread_id(void)
+{
+	must_be_goroutine("go_thread_id");
+	return getg()->m->id;	/* runtime text: not preempted here */
 }
 
 void go_exit(void)

@@ -1264,13 +1264,24 @@ void freem_reap(void)
 	}
 }
 
+/**
+ * checkmcount - the thread limit (Go's; go_set_max_threads changes it):
+ * more Ms than sched.maxmcount is a fatal error.  sched.lock held.
+ */
+void checkmcount(void)
+{
+	if (mcount() > sched.maxmcount) {
+		kprintf("runtime: program exceeds %d-thread limit\n",
+			sched.maxmcount);
+		throw("thread exhaustion");
+	}
+}
+
 void mcommoninit(struct m *mp, int64_t id)
 {
 	lock(&sched.lock);
 	mp->id = id >= 0 ? id : sched.mnext++;
-	if (mcount() > sched.maxmcount)
-		throwf("thread limit: %ld threads (maxmcount %d)", mcount(),
-		       sched.maxmcount);
+	checkmcount();
 	mp->alllink = allm;
 	__atomic_store_n(&allm, mp, __ATOMIC_RELEASE);
 	unlock(&sched.lock);

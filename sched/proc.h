@@ -319,6 +319,7 @@ struct g *globrunqget(struct p *pp, int32_t max);
 void pidleput(struct p *pp);
 struct p *pidleget(void);
 int64_t mcount(void);
+void checkmcount(void);
 struct m *acquirem(void);
 void releasem(struct m *mp);
 struct p *procresize(int32_t nprocs);
@@ -344,6 +345,11 @@ static __always_inline bool gcwaiting(void)
 {
 	return unlikely(__atomic_load_n(&sched.gcwaiting, __ATOMIC_ACQUIRE));
 }
+
+/* traceback.c */
+void traceback_g(fmt_sink sink, void *arg, struct g *gp);
+void tracebackothers(fmt_sink sink, void *arg, struct g *self);
+void quit_dump(void);
 
 /* stw.c */
 void stopTheWorld(const char *reason);

@@ -106,7 +106,8 @@ struct stack {
 struct g {
 	struct stack stack;	/* own M while running; constant otherwise */
 	struct gobuf sched;	/* written by the M switching it out */
-	uint64_t syscallsp;	/* sp when it entered a syscall; own M */
+	uint64_t syscallsp;	/* in a syscall: the frame (rbp) of the
+				 * function that entered it; own M */
 	struct m *m;		/* the M running it, or NULL; own M */
 	uint32_t atomicstatus;	/* _G*; atomic, only via casgstatus(_own) */
 	int32_t preempt;	/* preemption requested; atomic; cleared
@@ -137,6 +138,9 @@ struct g {
 	struct sudog *waiting;	/* the sudogs of the select it parks in, in
 				 * lock order; own M (selparkcommit reads it
 				 * on that M's g0) */
+	uint64_t syscallpc;	/* in a syscall: where in the function of
+				 * syscallsp (entersyscall's return address);
+				 * tracebacks start there.  own M */
 };
 
 /*

@@ -38,12 +38,15 @@ static void entersyscall_sysmon(void *arg)
 	unlock(&sched.lock);
 }
 
-static void reentersyscall(void)
+/* @pc, @fp: where the call is entered from (the caller of entersyscall:
+ * its frame stays live while the call blocks). */
+static void reentersyscall(uint64_t pc, uint64_t fp)
 {
 	struct g *gp = getg();
 	struct m *mp = gp->m;
 
-	gp->syscallsp = (uint64_t)__builtin_frame_address(0);
+	gp->syscallpc = pc;
+	gp->syscallsp = fp;
 	casgstatus(gp, _Grunning, _Gsyscall);
 	/* sysmon may be in a deep sleep: it must watch this P now. */
 	if (__atomic_load_n(&sched.sysmonwait, __ATOMIC_ACQUIRE))
@@ -58,7 +61,8 @@ void entersyscall(void)
 	struct m *mp = gp->m;
 
 	mp->locks++;		/* no preemption while the state is mixed */
-	reentersyscall();
+	reentersyscall((uint64_t)__builtin_return_address(0),
+		       *(uint64_t *)__builtin_frame_address(0));
 	struct p *pp = mp->p;
 	pp->m = NULL;
 	mp->oldp = pp;
@@ -85,7 +89,8 @@ void entersyscallblock(void)
 	struct m *mp = gp->m;
 
 	mp->locks++;
-	reentersyscall();
+	reentersyscall((uint64_t)__builtin_return_address(0),
+		       *(uint64_t *)__builtin_frame_address(0));
 	mp->p->syscalltick++;
 	systemstack(entersyscallblock_handoff, NULL);
 	mp->locks--;

@@ -16,6 +16,7 @@
 #include "sched/lock.h"
 #include "sched/timers.h"
 #include "kernel/kwait.h"
+#include "kernel/console.h"
 #include "kernel/time.h"
 
 #define FORCE_PREEMPT_NS (10 * (int64_t)NSEC_PER_MSEC)	/* Go's */
@@ -29,7 +30,9 @@
 static uint32_t preempt_us = FORCE_PREEMPT_NS / 1000;
 KPARAM_UINT(preemptus, preempt_us, 50, 10000000,
 	    "ask a goroutine to stop after it ran N us (default 10000)");
-#define DEEP_SLEEP_MAX_NS (60 * (int64_t)NSEC_PER_SEC)	/* forcegcperiod / 2 */
+/* Go sleeps up to forcegcperiod / 2 (60 s); rt0 looks at the console
+ * for Ctrl-\ at least every second. */
+#define DEEP_SLEEP_MAX_NS (1 * (int64_t)NSEC_PER_SEC)
 
 static void usleep(uint32_t us)
 {
@@ -150,6 +153,10 @@ static void sysmon(void)
 			}
 			unlock(&sched.lock);
 		}
+		/* Ctrl-\ typed on the console: print every goroutine. */
+		console_poll();
+		if (console_take_quit())
+			quit_dump();
 		now = (int64_t)nanotime();
 		/* An overdue timer: a busy P has not got to it.  Any M with
 		 * a P runs every P's timers while it looks for work. */

@@ -1,6 +1,6 @@
 /*
- * sched/timechan.c - timer channels (Go's time.NewTimer, time.After) on
- * the per-P runtime timers.
+ * sched/timechan.c - timer channels (Go's time.NewTimer, time.After,
+ * time.NewTicker) and time.AfterFunc, on the per-P runtime timers.
  *
  * A go_timer holds its channel (capacity 1, int64_t elements, the buffer
  * inline) and a runtime timer.  The channel's lock also guards the timer's
@@ -16,7 +16,9 @@
  * Stop or Reset returns, nothing from before can arrive; and they also
  * drop a value still in the buffer (Go 1.23's rule: no stale values).
  * The value goes straight to a waiting receiver if there is one, else
- * into the buffer.
+ * into the buffer.  A ticker then arms itself for its next tick on the
+ * grid of its period (a tick nobody took is dropped, as Go's).  An
+ * AfterFunc timer instead starts a goroutine running its function.
  */
 #include "sched/chan.h"
 #include "sched/proc.h"
@@ -29,6 +31,10 @@ struct go_timer {
 	int64_t slot;		/* c's one-element buffer */
 	struct rtimer t;	/* on a P's heap while armed */
 	int64_t when;		/* armed deadline, 0 if none; c.lock */
+	int64_t period;		/* a ticker's period, else 0; c.lock */
+	void (*fn)(void *);	/* AfterFunc: run in a goroutine; constant */
+	void *fnarg;		/* constant */
+	uint64_t fnpc;		/* who made the AfterFunc timer; constant */
 };
 
 static void timechan_fire(void *arg, int64_t when)
@@ -36,6 +42,7 @@ static void timechan_fire(void *arg, int64_t when)
 	struct go_timer *tm = arg;
 	struct hchan *c = &tm->c;
 	int64_t now = (int64_t)nanotime();
+	int64_t wake = 0;
 	struct g *gp = NULL;
 
 	leaflock(&c->lock);
@@ -44,15 +51,31 @@ static void timechan_fire(void *arg, int64_t when)
 		return;
 	}
 	tm->when = 0;
+	if (tm->fn) {
+		/* AfterFunc: fn in a goroutine of its own, "created by" the
+		 * caller of go_after_func.  On g0 with a P. */
+		leafunlock(&c->lock);
+		newproc1((uint64_t)tm->fn, (uint64_t)tm->fnarg, tm->fnpc);
+		return;
+	}
 	struct sudog *sg = waitq_dequeue(&c->recvq);
 	if (sg) {
 		gp = chan_sendto(c, sg, &now);
 	} else if (c->qcount < c->dataqsiz) {
 		chan_bufput(c, &now);
+	}			/* else a ticker's tick nobody took: dropped */
+	if (tm->period) {
+		/* The next tick on the ticker's grid, after now (Go's). */
+		int64_t next = when + tm->period * (1 + (now - when) / tm->period);
+		tm->when = next;
+		if (timer_add_nowake(&tm->t, next, timechan_fire, tm))
+			wake = next;
 	}
 	leafunlock(&c->lock);
 	if (gp)
 		goready_dequeued(gp);
+	if (wake)
+		timers_wake_waiter(wake);
 }
 
 /* Disarm @tm: true if a value was still to come or unreceived.  c.lock
@@ -92,7 +115,9 @@ static void timechan_wake(int64_t when)
 		timers_wake_waiter(when);
 }
 
-go_timer *go_timer_new(int64_t ns)
+/* A new timer, not armed: its channel ready, @period and @fn set. */
+static struct go_timer *timechan_alloc(int64_t period, void (*fn)(void *),
+				       void *arg, uint64_t fnpc)
 {
 	BUILD_ASSERT(sizeof(struct go_timer) <= KMALLOC_MAX);
 	must_be_goroutine("go_timer_new");
@@ -104,6 +129,16 @@ go_timer *go_timer_new(int64_t ns)
 	tm->c.dataqsiz = 1;
 	tm->c.buf = (uint8_t *)&tm->slot;
 	tm->c.timer = tm;
+	tm->period = period;
+	tm->fn = fn;
+	tm->fnarg = arg;
+	tm->fnpc = fnpc;
+	return tm;
+}
+
+/* Arm a new timer @ns from now. */
+static struct go_timer *timechan_start(struct go_timer *tm, int64_t ns)
+{
 	leaflock(&tm->c.lock);
 	int64_t wake = timechan_arm_locked(tm, ns);
 	leafunlock(&tm->c.lock);
@@ -111,9 +146,14 @@ go_timer *go_timer_new(int64_t ns)
 	return tm;
 }
 
+go_timer *go_timer_new(int64_t ns)
+{
+	return timechan_start(timechan_alloc(0, NULL, NULL, 0), ns);
+}
+
 go_chan *go_timer_chan(go_timer *tm)
 {
-	return &tm->c;
+	return tm->fn ? NULL : &tm->c;	/* AfterFunc's has none */
 }
 
 bool go_timer_stop(go_timer *tm)
@@ -158,4 +198,49 @@ void go_timer_free(go_timer *tm)
 go_chan *go_after(int64_t ns)
 {
 	return &go_timer_new(ns)->c;
+}
+
+go_timer *go_after_func(int64_t ns, void (*fn)(void *), void *arg)
+{
+	if (!fn)
+		throw("go_after_func: nil func value");
+	return timechan_start(timechan_alloc(0, fn, arg,
+			      (uint64_t)__builtin_return_address(0)), ns);
+}
+
+/* ---- tickers: a timer that arms itself again every period ---- */
+
+go_ticker *go_ticker_new(int64_t period)
+{
+	if (period <= 0)
+		panicplain("non-positive interval for NewTicker");
+	return timechan_start(timechan_alloc(period, NULL, NULL, 0), period);
+}
+
+go_chan *go_ticker_chan(go_ticker *tk)
+{
+	return &tk->c;
+}
+
+void go_ticker_stop(go_ticker *tk)
+{
+	go_timer_stop(tk);
+}
+
+void go_ticker_reset(go_ticker *tk, int64_t period)
+{
+	if (period <= 0)
+		panicplain("non-positive interval for Ticker.Reset");
+	must_be_goroutine("go_ticker_reset");
+	leaflock(&tk->c.lock);
+	timechan_stop_locked(tk);
+	tk->period = period;
+	int64_t wake = timechan_arm_locked(tk, period);
+	leafunlock(&tk->c.lock);
+	timechan_wake(wake);
+}
+
+void go_ticker_free(go_ticker *tk)
+{
+	go_timer_free(tk);
 }

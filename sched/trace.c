@@ -140,13 +140,17 @@ void schedtrace_to(bool detailed, fmt_sink sink, void *arg)
 	unlock(&sched.lock);
 }
 
-/* The scheddetail dump on fatal errors (a kernel dump hook). */
+/* The scheddetail dump and every other goroutine's stack on fatal
+ * errors (a kernel dump hook; the other CPUs are stopped). */
 static void dump(void)
 {
 	if (!gomaxprocs)
 		return;		/* before schedinit */
 	kprintf("runtime: scheduler state:\n");
 	schedtrace_body(true, console_sink, NULL);
+	struct m *mp = kthread_current()->user;
+	kprintf("runtime: goroutines:\n");
+	tracebackothers(console_sink, NULL, mp ? mp->curg : NULL);
 }
 
 void trace_init(void)

@@ -2136,3 +2136,86 @@ RTEST_TIMEOUT(select_mixed_producers_consumers, 120)
 			   mx.seen[j]);
 	KT_SETTLED(base);
 }
+
+/*
+ * ---- time.AfterFunc and time.NewTicker ----
+ *
+ * An AfterFunc timer starts its function once, in a goroutine of its own,
+ * no earlier than asked; stopped in time it never starts it; reset, it
+ * starts it at the new deadline; it has no channel.  A ticker ticks on
+ * the grid of its period, keeps at most one tick for a slow receiver,
+ * ticks on the new period after a reset, and never after a stop.
+ */
+static struct {
+	int64_t at[3], goid[3];
+	uint32_t runs[3];
+	go_waitgroup wg;
+} af;
+
+static void af_fn(void *a)
+{
+	int i = IARG(a);
+
+	af.at[i] = go_nanotime();
+	af.goid[i] = go_id();
+	ADD(af.runs[i], 1);
+	go_waitgroup_done(&af.wg);
+}
+
+RTEST(chan_after_func_runs_once_in_its_own_goroutine)
+{
+	int base = go_numgoroutine();
+	int64_t t0 = go_nanotime();
+
+	memset(&af, 0, sizeof(af));
+	go_waitgroup_add(&af.wg, 2);
+	go_timer *a = go_after_func(5 * MS, af_fn, ARG(0));
+	go_timer *b = go_after_func(50 * MS, af_fn, ARG(1));
+	go_timer *c = go_after_func(10 * SEC, af_fn, ARG(2));
+	KT_ASSERT(go_timer_chan(a) == NULL);
+	KT_ASSERT(go_timer_stop(b));		/* in time: never runs */
+	int64_t reset_at = go_nanotime();
+	KT_ASSERT(go_timer_reset(c, 10 * MS));	/* sooner */
+	go_waitgroup_wait(&af.wg);
+	go_sleep(80 * MS);			/* b's old deadline passes */
+	KT_EQ(af.runs[0], 1);
+	KT_EQ(af.runs[1], 0);
+	KT_EQ(af.runs[2], 1);
+	KT_CMP(af.at[0] - t0, >=, 5 * MS);
+	KT_CMP(af.at[2] - reset_at, >=, 10 * MS);
+	KT_ASSERT(af.goid[0] != go_id() && af.goid[2] != go_id() &&
+		  af.goid[0] != af.goid[2]);
+	KT_ASSERT(!go_timer_stop(a));		/* ran already */
+	go_timer_free(a);
+	go_timer_free(b);
+	go_timer_free(c);
+	KT_SETTLED(base);
+}
+
+RTEST_TIMEOUT(chan_ticker_ticks_on_its_period, 60)
+{
+	const int64_t period = 5 * MS;
+	int64_t start = go_nanotime(), v, prev = 0;
+	go_ticker *tk = go_ticker_new(period);
+	go_chan *c = go_ticker_chan(tk);
+
+	for (int k = 1; k <= 5; k++) {
+		KT_ASSERT(go_chan_recv(c, &v));
+		KT_CMP(v, >=, start + k * period - period / 10);
+		KT_CMP(v, >, prev);
+		prev = v;
+	}
+	/* A slow receiver: one tick kept, the rest dropped. */
+	go_sleep(8 * period);
+	KT_CMP(go_chan_len(c), <=, 1);
+	KT_ASSERT(go_chan_recv(c, &v));
+	/* A new period, from now: no tick before it. */
+	int64_t reset_at = go_nanotime();
+	go_ticker_reset(tk, 4 * period);
+	KT_ASSERT(go_chan_recv(c, &v));
+	KT_CMP(v - reset_at, >=, 4 * period);
+	go_ticker_stop(tk);
+	go_sleep(10 * period);
+	KT_ASSERT(!go_chan_tryrecv(c, &v, NULL));	/* nothing after stop */
+	go_ticker_free(tk);
+}

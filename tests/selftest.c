@@ -102,3 +102,71 @@ KTEST(console_lines_from_all_cpus)
 {
 	smp_run_all(print_lines, NULL);
 }
+
+/* go of a nil function: a fatal error at the call, naming the caller. */
+RTEST_MANUAL(selftest_spawn_nil, 0)
+{
+	go_spawn(NULL, NULL);
+	KT_FAIL("spawned a nil function");
+}
+
+/* Exit from a goroutine that is not main, with status 7 (os.Exit(7)). */
+static void exit_seven(void *arg)
+{
+	(void)arg;
+	go_printf("# exit_seven: goroutine %ld exits the program\n", go_id());
+	go_exit_program(7);
+}
+
+RTEST_MANUAL(selftest_exit_from_goroutine, 0)
+{
+	go_spawn(exit_seven, NULL);
+	go_sleep(5000 * 1000000ll);
+	KT_FAIL("the program did not end");
+}
+
+/*
+ * Thread exhaustion (debug.SetMaxThreads): with the limit a few Ms above
+ * the count, goroutines that each lock a thread and sleep need more.
+ */
+static void lock_and_nap(void *arg)
+{
+	(void)arg;
+	go_lock_os_thread();
+	go_sleep(100 * 1000000ll);
+}
+
+RTEST_MANUAL(selftest_thread_exhaustion, 0)
+{
+	int limit = go_num_threads() + 3;
+
+	KT_EQ(go_set_max_threads(limit), 10000);
+	for (int i = 0; i < 10; i++)
+		go_spawn(lock_and_nap, NULL);
+	go_sleep(2000 * 1000000ll);
+	KT_FAIL("%d threads under a limit of %d", go_num_threads(), limit);
+}
+
+/*
+ * Ctrl-\ on the console (the host types it once it sees the ready line):
+ * every goroutine's stack is printed and the program goes on.
+ */
+static go_chan *quit_c;
+
+static void quit_waiter(void *arg)
+{
+	(void)arg;
+	go_chan_recv(quit_c, NULL);	/* [chan receive] in the dump */
+}
+
+RTEST_MANUAL(selftest_ctrl_backslash_dump, 0)
+{
+	quit_c = go_chan_make(0, 0);
+	go_spawn(quit_waiter, NULL);
+	go_sleep(1000000);
+	kprintf("# ready for ^\\\n");
+	for (int i = 0; i < 300; i++)		/* the dump comes within a */
+		go_sleep(10 * 1000000ll);	/* round of sysmon's */
+	go_chan_close(quit_c);
+	kprintf("# still running after the dump\n");
+}

@@ -10,6 +10,7 @@
 #include "sched/proc.h"
 #include "sched/lock.h"
 #include "kernel/time.h"
+#include "arch/x86_64/x86.h"
 #include "include/rt0.h"
 
 #define MS 1000000l
@@ -303,6 +304,70 @@ RTEST_TIMEOUT(gomaxprocs_goroutine_parallelism, 120)
 			go_spawn(par_worker, (void *)(uintptr_t)p);
 		go_waitgroup_wait(&gp_par.wg);
 		KT_EQ(gp_par.x, 3 * P);
+	}
+	go_set_gomaxprocs(orig);
+}
+
+/* ---- bench: how long a stop takes with every P busy ---- */
+
+static uint32_t lat_stop;
+
+static void lat_spin(void *arg)
+{
+	go_waitgroup *wg = arg;
+
+	/* No calls: only asynchronous preemption stops it.  The pause now
+	 * and then lets single-threaded TCG switch vCPUs (it would not for
+	 * 100 ms); at every turn it would spend the run on switching. */
+	while (!__atomic_load_n(&lat_stop, __ATOMIC_RELAXED)) {
+		for (volatile int i = 0; i < 500; i++)
+			;
+		__asm__ volatile("pause");
+	}
+	go_waitgroup_done(wg);
+}
+
+static void sort_u64(uint64_t *v, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+			uint64_t t = v[j]; v[j] = v[j - 1]; v[j - 1] = t;
+		}
+}
+
+/*
+ * stw-latency-Np: the median, over 21 stops, of the TSC from
+ * stopTheWorld's call to its return, with a goroutine spinning (no
+ * calls: only asynchronous preemption stops it) on every other P.
+ */
+RBENCH(bench_stw_latency)
+{
+	static const int procs[] = { 1, 2, 4, 8 };
+	static go_waitgroup wg;
+	int orig = go_gomaxprocs();
+	uint64_t t[21];
+
+	for (unsigned k = 0; k < ARRAY_SIZE(procs); k++) {
+		int P = procs[k];
+		go_set_gomaxprocs(P);
+		lat_stop = 0;
+		go_waitgroup_add(&wg, P - 1);
+		for (int i = 0; i < P - 1; i++)
+			go_spawn(lat_spin, &wg);
+		go_sleep(2 * MS);		/* they run */
+		for (int r = 0; r < 21; r++) {
+			uint64_t t0 = rdtsc();
+			stopTheWorld("bench");
+			t[r] = rdtsc() - t0;
+			startTheWorld(0);
+			go_sleep(MS);
+		}
+		__atomic_store_n(&lat_stop, 1, __ATOMIC_RELEASE);
+		go_waitgroup_wait(&wg);
+		sort_u64(t, 21);
+		char name[32];
+		snprintf(name, sizeof(name), "stw-latency-%dp", P);
+		bench_print(name, t[10], 1);
 	}
 	go_set_gomaxprocs(orig);
 }

@@ -49,6 +49,9 @@ ref() {
 	mutex-uncontended) echo "Go 1.19: 21 instr/op | goal <= 20" ;;
 	waitgroup-uncontended) echo "Go 1.19: 75 instr/op" ;;
 	sema-handoff) echo "Go 1.19: 1520 instr/op" ;;
+	stw-latency-1p) echo "stop the world: 1 P" ;;
+	stw-latency-2p|stw-latency-4p|stw-latency-8p)
+		echo "stop the world, a G spinning on every other P" ;;
 	wake-vs-ipi) echo "ready->running on an idle CPU / bare IPI" ;;
 	chan-vs-ipi) echo "chan round trip, 2 Ps / IPI round trip" ;;
 	spawn-scaling-2v1) echo "spawn throughput, 2 Ps / 1 P" ;;

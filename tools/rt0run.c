@@ -18,6 +18,8 @@
  *     -i                  interactive: the terminal is the console
  *     -g                  wait for gdb on :1234 (-s -S)
  *     -q                  do not echo the guest's output
+ *     -T TEXT:HEX         once a line containing TEXT appears, type the
+ *                         bytes HEX (e.g. 1c, Ctrl-\) on the console
  *
  * The guest leaves through isa-debug-exit: QEMU exits with (status<<1)|1,
  * which this tool turns back into the guest status; without -k/-E it exits
@@ -41,6 +43,9 @@ static const char *iso = "build/rt0-test.iso", *extra = "", *expect_text;
 static const char *result_file, *accel = "tcg";
 static int smp = 1, timeout_s, ktap, interactive, gdb, quiet;
 static int expect_status = -1;
+static char *type_trigger;		/* -T: TEXT, and the bytes to type */
+static char type_bytes[64];
+static size_t type_len;
 
 static char *argv_q[128];
 static int argc_q;
@@ -131,7 +136,7 @@ int main(int argc, char **argv)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "m:s:c:e:I:t:kE:S:r:a:x:igq")) != -1) {
+	while ((opt = getopt(argc, argv, "m:s:c:e:I:t:kE:S:r:a:x:igqT:")) != -1) {
 		switch (opt) {
 		case 'm': machine = optarg; break;
 		case 's': smp = atoi(optarg); break;
@@ -148,6 +153,26 @@ int main(int argc, char **argv)
 		case 'i': interactive = 1; break;
 		case 'g': gdb = 1; break;
 		case 'q': quiet = 1; break;
+		case 'T': {
+			char *colon = strrchr(optarg, ':');
+			if (!colon || colon == optarg) {
+				fprintf(stderr, "rt0run: -T TEXT:HEX\n");
+				return 2;
+			}
+			*colon = '\0';
+			type_trigger = optarg;
+			for (char *h = colon + 1; h[0] && h[1] &&
+			     type_len < sizeof(type_bytes); h += 2) {
+				unsigned v;
+				if (sscanf(h, "%2x", &v) != 1) {
+					fprintf(stderr, "rt0run: -T: bad hex '%s'\n",
+						colon + 1);
+					return 2;
+				}
+				type_bytes[type_len++] = (char)v;
+			}
+			break;
+		}
 		default:
 			fprintf(stderr, "usage: see the comment atop tools/rt0run.c\n");
 			return 2;
@@ -174,22 +199,30 @@ int main(int argc, char **argv)
 		return st;
 	}
 
-	int fds[2];
-	if (pipe(fds))
+	int fds[2], in[2] = { -1, -1 };
+	if (pipe(fds) || (type_trigger && pipe(in)))
 		return perror("pipe"), 125;
 	pid_t pid = fork();
 	if (pid == 0) {
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
-		int devnull = open("/dev/null", 0);
-		if (devnull >= 0)
-			dup2(devnull, 0);
+		if (type_trigger) {
+			dup2(in[0], 0);	/* the console's input: -T */
+			close(in[0]);
+			close(in[1]);
+		} else {
+			int devnull = open("/dev/null", 0);
+			if (devnull >= 0)
+				dup2(devnull, 0);
+		}
 		execvp(argv_q[0], argv_q);
 		perror("rt0run: qemu-system-x86_64");
 		_exit(127);
 	}
 	close(fds[1]);
+	if (type_trigger)
+		close(in[0]);
 
 	struct ktap k = { 0 };
 	struct timespec t0, now;
@@ -236,6 +269,13 @@ int main(int argc, char **argv)
 			ktap_line(&k, line);
 			if (expect_text && strstr(line, expect_text))
 				found_text = 1;
+			if (type_trigger && in[1] >= 0 &&
+			    strstr(line, type_trigger)) {
+				if (write(in[1], type_bytes, type_len) !=
+				    (ssize_t)type_len)
+					perror("rt0run: -T");
+				type_trigger = NULL;	/* once */
+			}
 			len = 0;
 		}
 		fflush(stdout);

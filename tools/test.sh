@@ -175,6 +175,33 @@ expect_exit makechan 2 "test=selftest_makechan_size_out_of_range" 3 \
 	"a channel too large to make panics" \
 	"^panic: makechan: size out of range"
 
+# Package runtime's ends: a nil spawn, os.Exit from a goroutine, thread
+# exhaustion, and the console's Ctrl-\ dump (the program goes on).
+expect_exit spawnnil 2 "test=selftest_spawn_nil" 3 \
+	"go of a nil function is fatal, naming the caller" \
+	"^fatal error: go of nil func value" \
+	"#[0-9]  0x.* selftest_spawn_nil\+0x"
+expect_exit exit7 4 "test=selftest_exit_from_goroutine" 7 \
+	"go_exit_program(7) from a goroutine that is not main ends with status 7" \
+	"^# exit_seven: goroutine [0-9]+ exits the program" "^rt0: exit status 7"
+expect_exit threads 2 "test=selftest_thread_exhaustion" 3 \
+	"more threads than go_set_max_threads allows is fatal" \
+	"^runtime: program exceeds [0-9]+-thread limit" \
+	"^fatal error: thread exhaustion"
+$R -m microvm -s 2 -c "test=selftest_ctrl_backslash_dump" -t 120 \
+	-T 'ready for ^\:1c' > "$L/quit.log" 2>&1
+rc=$?
+missing=0
+for ere in '^rt0: \^\\ on the console' '^SCHED [0-9]+ms: gomaxprocs=2' \
+	'^goroutine 1 \[sleep\]:' '^goroutine [0-9]+ \[chan receive\]:' \
+	'#[0-9]  0x.* quit_waiter\+0x' '^# still running after the dump' \
+	'^ok 1 selftest_ctrl_backslash_dump'; do
+	grep -qE "$ere" "$L/quit.log" || missing=$((missing + 1))
+done
+check "Ctrl-\\ on the console prints every goroutine's stack; the program goes on" \
+	$([ $rc = 0 ] && [ $missing = 0 ] && echo 0 || echo 1) \
+	"status $rc, $missing lines missing, see $L/quit.log"
+
 guest kstat microvm 4 "test=kthread_timed_wait_reports_correctly kstat=1"
 rc=$?
 rows=$(grep -cE '^# kstat: +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+$' "$L/kstat.log")

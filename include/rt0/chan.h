@@ -170,4 +170,27 @@ bool go_timer_reset(go_timer *t, int64_t ns);
 void go_timer_free(go_timer *t);
 go_chan *go_after(int64_t ns);
 
+/*
+ * go_after_func - a timer that, @ns from now, starts a goroutine running
+ * fn(arg) (time.AfterFunc).  go_timer_stop, go_timer_reset and
+ * go_timer_free apply; stop returns true if that kept fn from being
+ * started.  It has no channel (go_timer_chan returns NULL).
+ */
+go_timer *go_after_func(int64_t ns, void (*fn)(void *), void *arg);
+
+/*
+ * Tickers (time.NewTicker): a channel of capacity 1 that receives
+ * go_nanotime() every @period nanoseconds (> 0, or a panic: Go's
+ * "non-positive interval for NewTicker"), on the grid of the period; a
+ * tick the receiver is not ready for is dropped.  Stop and Reset (a new
+ * period, from now) leave no stale tick behind.  Free with go_ticker_free.
+ */
+typedef struct go_timer go_ticker;
+
+go_ticker *go_ticker_new(int64_t period);
+go_chan *go_ticker_chan(go_ticker *t);
+void go_ticker_stop(go_ticker *t);
+void go_ticker_reset(go_ticker *t, int64_t period);
+void go_ticker_free(go_ticker *t);
+
 #endif

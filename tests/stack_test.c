@@ -1,0 +1,201 @@
+/*
+ * tests/stack_test.c - the rest of package runtime: go_stack
+ * (runtime.Stack) of one or every goroutine, thread ids and counts, and
+ * the thread limit's reading.  The fatal ends (a nil spawn, thread
+ * exhaustion, exit from a goroutine, the console's Ctrl-\ dump) are
+ * harness checks (tests/selftest.c).
+ */
+#include "kernel/ktest.h"
+#include "include/rt0.h"
+
+#define MS 1000000l
+
+static char stk[32768];		/* go_stack's output */
+
+/* Whether @s occurs in the first @n bytes of stk. */
+static bool stk_has(int n, const char *s)
+{
+	size_t l = strlen(s);
+
+	for (int i = 0; i + (int)l <= n; i++)
+		if (!memcmp(stk + i, s, l))
+			return true;
+	return false;
+}
+
+/* The text of goroutine @goid's entry (up to the next one), or NULL. */
+static const char *stk_entry(int n, int64_t goid, int *len)
+{
+	char head[48];
+	int hl = snprintf(head, sizeof(head), "goroutine %ld [", goid);
+
+	for (int i = 0; i + hl <= n; i++) {
+		if ((i && stk[i - 1] != '\n') || memcmp(stk + i, head, hl))
+			continue;
+		int j = i + hl;
+		while (j < n && !(stk[j] == '\n' && j + 1 < n &&
+				  stk[j + 1] == '\n'))
+			j++;
+		*len = j - i;
+		return stk + i;
+	}
+	return NULL;
+}
+
+static bool entry_has(const char *e, int len, const char *s)
+{
+	size_t l = strlen(s);
+
+	for (int i = 0; i + (int)l <= len; i++)
+		if (!memcmp(e + i, s, l))
+			return true;
+	return false;
+}
+
+/* Goroutines blocked in known places. */
+static struct {
+	go_chan *c;
+	go_mutex mu;
+	go_waitgroup started, wg;
+	int64_t ids[4];
+} bl;
+
+static void stk_chan_waiter(void *arg)
+{
+	bl.ids[0] = go_id();
+	go_waitgroup_done(&bl.started);
+	go_chan_recv(bl.c, NULL);
+	go_waitgroup_done(&bl.wg);
+}
+
+static void stk_mutex_waiter(void *arg)
+{
+	bl.ids[1] = go_id();
+	go_waitgroup_done(&bl.started);
+	go_mutex_lock(&bl.mu);
+	go_mutex_unlock(&bl.mu);
+	go_waitgroup_done(&bl.wg);
+}
+
+static void stk_sleeper(void *arg)
+{
+	bl.ids[2] = go_id();
+	go_waitgroup_done(&bl.started);
+	go_sleep(300 * MS);
+	go_waitgroup_done(&bl.wg);
+}
+
+static void stk_syscaller(void *arg)
+{
+	bl.ids[3] = go_id();
+	go_waitgroup_done(&bl.started);
+	go_syscall_sleep(300 * MS);
+	go_waitgroup_done(&bl.wg);
+}
+
+RTEST_TIMEOUT(stack_lists_every_goroutine_and_where_it_waits, 60)
+{
+	static const char *const fn[4] = { "stk_chan_waiter", "stk_mutex_waiter",
+					   "stk_sleeper", "stk_syscaller" };
+	static const char *const why[4] = { "[chan receive]:", "[sync.Mutex.Lock]:",
+					    "[sleep]:", "[syscall]:" };
+
+	memset(&bl, 0, sizeof(bl));
+	bl.c = go_chan_make(0, 0);
+	go_mutex_lock(&bl.mu);
+	go_waitgroup_add(&bl.started, 4);
+	go_waitgroup_add(&bl.wg, 4);
+	go_spawn(stk_chan_waiter, NULL);
+	go_spawn(stk_mutex_waiter, NULL);
+	go_spawn(stk_sleeper, NULL);
+	go_spawn(stk_syscaller, NULL);
+	go_waitgroup_wait(&bl.started);
+	go_sleep(50 * MS);			/* they block */
+
+	int n = go_stack(stk, sizeof(stk), true);
+	char head[48];
+	snprintf(head, sizeof(head), "goroutine %ld [running]:", go_id());
+	bool self_first = n > 0 && !memcmp(stk, head, strlen(head));
+	bool self_frame = stk_has(n, "stack_lists_every_goroutine");
+	int found = 0, placed = 0, created = 0;
+	for (int i = 0; i < 4; i++) {
+		int len;
+		const char *e = stk_entry(n, bl.ids[i], &len);
+		if (!e) {
+			kprintf("# goroutine %ld not listed\n", bl.ids[i]);
+			continue;
+		}
+		found++;
+		if (entry_has(e, len, why[i]) && entry_has(e, len, fn[i]))
+			placed++;
+		else
+			kprintf("# goroutine %ld: expected %s in %s:\n%.*s\n",
+				bl.ids[i], why[i], fn[i], len, e);
+		created += entry_has(e, len, "created by") &&
+			   entry_has(e, len, "stack_lists_every_goroutine");
+	}
+	/* One goroutine alone: just ourselves. */
+	int n1 = go_stack(stk + n, (int)sizeof(stk) - n, false);
+	bool alone = n1 > 0 && !memcmp(stk + n, head, strlen(head));
+	int others = 0;
+	for (int i = n; i + 10 < n + n1; i++)
+		others += !memcmp(stk + i, "goroutine ", 10);
+
+	go_chan_close(bl.c);
+	go_mutex_unlock(&bl.mu);
+	go_waitgroup_wait(&bl.wg);
+	go_chan_free(bl.c);
+	KT_ASSERT(self_first);
+	KT_ASSERT(self_frame);
+	KT_EQ(found, 4);
+	KT_EQ(placed, 4);
+	KT_EQ(created, 4);
+	KT_ASSERT(alone);
+	KT_EQ(others, 1);
+}
+
+RTEST(stack_truncates_at_the_buffer)
+{
+	static char small[40];
+
+	memset(small, 'x', sizeof(small));
+	int n = go_stack(small, 32, true);
+	KT_EQ(n, 32);
+	KT_EQ(small[32], 'x');			/* nothing past len */
+	KT_ASSERT(!memcmp(small, "goroutine ", 10));
+	KT_EQ(go_stack(small, 0, false), 0);
+}
+
+/* ---- threads ---- */
+
+static int64_t locked_ids[2];
+
+static void thread_id_locked(void *arg)
+{
+	go_waitgroup *wg = arg;
+
+	go_lock_os_thread();
+	locked_ids[0] = go_thread_id();
+	go_sleep(2 * MS);
+	go_sched();
+	locked_ids[1] = go_thread_id();	/* the same M: it is locked */
+	go_unlock_os_thread();
+	go_waitgroup_done(wg);
+}
+
+RTEST(threads_ids_counts_and_limit)
+{
+	static go_waitgroup wg;
+	struct go_sched_stats st;
+
+	go_sched_stats(&st);
+	KT_EQ(go_num_threads(), st.threads);
+	KT_CMP(go_thread_id(), >=, 0);
+	go_waitgroup_add(&wg, 1);
+	go_spawn(thread_id_locked, &wg);
+	go_waitgroup_wait(&wg);
+	KT_EQ(locked_ids[0], locked_ids[1]);
+	int old = go_set_max_threads(5000);
+	KT_EQ(old, 10000);
+	KT_EQ(go_set_max_threads(old), 5000);
+}
