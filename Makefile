@@ -105,7 +105,8 @@ $(BUILD)/host/runq_stress.test: tests/host/runq_stress.c tests/host/runq_host.h 
 		sched/runq_inline.h
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC $@ (ThreadSanitizer)"
-	$(Q)$(CC) -O1 -g -fsanitize=thread -DRT0_HOST -I. -Wall -Wextra -Werror \
+	$(Q)$(CC) -O1 -g -fsanitize=thread \
+		-DRUNQ_ENV='"tests/host/runq_host.h"' -I. -Wall -Wextra -Werror \
 		tests/host/runq_stress.c sched/runq.c -o $@ -lpthread
 
 deps:

@@ -3,10 +3,10 @@
  *
  * Run queues.  Each CPU has a FIFO of runnable threads under its rq_lock;
  * the running thread and the idle thread are never on it.  A CPU holds its
- * own rq_lock across a switch (taken in schedule(), dropped by the next
- * thread in finish_switch()), so a thread that was just queued (a yield or
- * a preemption) cannot be stolen and run elsewhere before its context has
- * been saved.
+ * own rq_lock across a switch (taken in kthread_schedule(), dropped by the
+ * next thread in finish_switch()), so a thread that was just queued (a
+ * yield or a preemption) cannot be stolen and run elsewhere before its
+ * context has been saved.
  *
  * Placement.  A new or woken thread goes to an idle CPU if there is one (it
  * is claimed by clearing its idle flag, then sent a V_WAKE IPI), else to
@@ -33,6 +33,7 @@
  * CASes KT_BLOCKING->KT_BLOCKED and, if that fails, queues the thread.
  */
 #include "kthread.h"
+#include "../arch/x86_64/switch.h"
 #include "cmdline.h"
 #include "ktimer.h"
 #include "kwait.h"
@@ -45,7 +46,6 @@
 #include "../arch/x86_64/trap.h"
 #include "../arch/x86_64/x86.h"
 
-BUILD_ASSERT(__builtin_offsetof(struct kthread, rsp) == KT_OFF_RSP);
 
 static uint32_t slice_ms = 10;
 KPARAM_UINT(slice, slice_ms, 1, 1000, "kernel thread time slice, in ms");
@@ -65,9 +65,7 @@ static struct kthread boot_thread = {
 	.state = KT_RUNNING, .name = "kmain", .pin_cpu = -1, .fpu = boot_fpu,
 };
 
-struct kthread *kswitch(struct kthread *prev, struct kthread *next);
-extern char kthread_entry[];
-void kthread_start(struct kthread *prev) __noreturn;
+static void kthread_start(void *prev) __noreturn;
 
 static void finish_switch(struct kthread *prev);
 
@@ -169,17 +167,17 @@ static void switch_to(struct cpu *c, struct kthread *prev, struct kthread *next)
 	vm_tlb_sync();
 	if (next->fs_base != prev->fs_base)
 		fsbase_write(next->fs_base);
-	prev = kswitch(prev, next);
+	prev = kswitch(&prev->rsp, next->rsp, prev);
 	finish_switch(prev);
 }
 
 /*
- * schedule - give this CPU to the next thread.  The caller has set its
+ * kthread_schedule - give this CPU to the next thread.  The caller has set its
  * own state: KT_RUNNING (yield/preempt: it is queued again), KT_BLOCKING
  * (block), KT_WOKEN (already woken: keep running) or KT_DEAD.  Interrupts
  * disabled; returns (with them disabled) when the caller runs again.
  */
-static void schedule(void)
+static void kthread_schedule(void)
 {
 	struct cpu *c = this_cpu();
 	struct kthread *prev = c->cur;
@@ -259,7 +257,9 @@ static void finish_switch(struct kthread *prev)
 	}
 }
 
-void kthread_start(struct kthread *prev)
+/* A new thread's first code (kswitch_stack_init): @prev is the thread
+ * this CPU switched from. */
+static void kthread_start(void *prev)
 {
 	struct kthread *t = kthread_current();
 
@@ -275,7 +275,7 @@ void kthread_block(void)
 
 	BUG_ON(irq_enabled());
 	BUG_ON(t->preempt_count);
-	schedule();
+	kthread_schedule();
 }
 
 void kthread_wake(struct kthread *t)
@@ -308,7 +308,7 @@ void kthread_yield(void)
 
 	BUG_ON(kthread_current()->preempt_count);
 	this_cpu()->need_resched = 0;
-	schedule();
+	kthread_schedule();
 	irq_restore(f);
 }
 
@@ -321,7 +321,7 @@ void kthread_exit(uint32_t *exit_word)
 	BUG_ON(t->preempt_count);
 	t->exit_word = exit_word;
 	__atomic_store_n(&t->state, KT_DEAD, __ATOMIC_RELEASE);
-	schedule();
+	kthread_schedule();
 	BUG("a dead thread ran again");
 }
 
@@ -368,18 +368,11 @@ uint32_t kthread_count(void)
 
 /* ---- creation ---- */
 
-/* Build the frame kswitch pops for a thread that has never run. */
-static void stack_init(struct kthread *t)
+/* The stack of a thread that has never run: a kswitch to it starts it
+ * in kthread_start. */
+static void kthread_stack_init(struct kthread *t)
 {
-	uint64_t *sp = (uint64_t *)ALIGN_DOWN(t->stack_hi, 16);
-
-	*--sp = 0;			/* end of the frame chain */
-	*--sp = 0;
-	*--sp = (uint64_t)kthread_entry;	/* kswitch's ret */
-	for (int i = 0; i < 6; i++)
-		*--sp = 0;		/* rbp rbx r12 r13 r14 r15 */
-	*--sp = 0x037f00001f80ull;	/* FCW (high dword) | MXCSR */
-	t->rsp = (uint64_t)sp;
+	t->rsp = kswitch_stack_init(t->stack_hi, kthread_start);
 }
 
 static struct kthread *alloc_thread(const char *name)
@@ -437,7 +430,7 @@ struct kthread *kthread_create(const char *name, kthread_fn fn, void *arg,
 	t->fn = fn;
 	t->arg = arg;
 	t->pin_cpu = cpu;
-	stack_init(t);
+	kthread_stack_init(t);
 	all_add(t);
 	__atomic_fetch_add(&nlive, 1, __ATOMIC_RELAXED);
 	t->state = KT_RUNNABLE;
@@ -480,7 +473,7 @@ void kthread_idle_loop(void)
 	for (;;) {
 		cli();
 		if (READ_ONCE(c->nr_queued) || steal(c)) {
-			schedule();
+			kthread_schedule();
 			continue;
 		}
 		__atomic_store_n(&c->idle, 1, __ATOMIC_RELAXED);
@@ -521,7 +514,7 @@ void kthread_tick(struct trapframe *tf, bool is_tick)
 		c->need_resched = 0;
 		c->stat.preemptions++;
 		fpu_save(t->fpu);
-		schedule();
+		kthread_schedule();
 		fpu_restore(t->fpu);
 	}
 	deliver_signal(tf);
@@ -584,7 +577,7 @@ void kthread_init(void)
 	idle->pin_cpu = 0;
 	idle->cpu = c;
 	idle->state = KT_RUNNABLE;
-	stack_init(idle);
+	kthread_stack_init(idle);
 	c->idle_thread = idle;
 	c->prev_state = KT_RUNNABLE;
 	boot_thread.slice_start = rdtsc();

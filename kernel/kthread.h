@@ -26,10 +26,6 @@
 #ifndef RT0_KTHREAD_H
 #define RT0_KTHREAD_H
 
-/* Offsets used by switch.S (checked in kthread.c). */
-#define KT_OFF_RSP 0
-
-#ifndef __ASSEMBLER__
 #include "lib.h"
 #include "cpu.h"
 
@@ -177,5 +173,4 @@ void kthread_set_signal_handler(void (*h)(struct trapframe *tf));
 /* Per-CPU counters, printed by kstat=1 and read by tests. */
 void kthread_print_stats(void);
 
-#endif
 #endif

@@ -29,6 +29,16 @@
 /* Compile-time check. */
 #define BUILD_ASSERT(c)	_Static_assert(c, #c)
 
+/*
+ * KERNEL_MAIN(fn) - the layer above the kernel names what the boot
+ * thread runs once the machine is up (the runtime's rt0_go): exactly one
+ * in the image; kernel_main calls it and it must not return.  So the
+ * kernel names nothing above it.
+ */
+#define KERNEL_MAIN(fn)							\
+	static void (*const __kernel_main_##fn)(void)			\
+	__attribute__((section(".kmain"), used)) = fn
+
 /* Always-on checks: they print the condition (and the values) and panic. */
 #define BUG_ON(c)							\
 	do {								\

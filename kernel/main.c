@@ -23,7 +23,7 @@
 #include "../arch/x86_64/uart.h"
 #include "../arch/x86_64/x86.h"
 
-void rt0_go(void) __noreturn;		/* sched/rt0.c: the runtime starts */
+extern void (*const _kmain_start[])(void), (*const _kmain_end[])(void);
 
 static bool show_help;
 KPARAM_BOOL(help, show_help, "list the command-line keys and stop");
@@ -84,5 +84,10 @@ void kernel_main(uint32_t kind, uint64_t info)
 		ktest_plan();
 		ktest_run_level(KTEST_KERNEL);	/* the rest run in goroutine 1 */
 	}
-	rt0_go();			/* this thread becomes m0; no return */
+	if (_kmain_end - _kmain_start != 1)
+		panic("%ld KERNEL_MAIN entries in the image; one expected",
+		      (long)(_kmain_end - _kmain_start));
+	_kmain_start[0]();		/* the runtime: this thread becomes
+					 * m0 (rt0_go); no return */
+	panic("the KERNEL_MAIN function returned");
 }

@@ -180,6 +180,7 @@ void rt0_go(void)
 	newproc(runtime_main, NULL);
 	mstart();
 }
+KERNEL_MAIN(rt0_go);
 
 /* For programs: the kernel command line. */
 const char *go_cmdline(void)

@@ -11,8 +11,13 @@
  * image; on x86 both are ordinary moves): a thief may read a slot the
  * owner is rewriting, but then its CAS fails and it discards the value.
  */
-#ifdef RT0_HOST
-#include "tests/host/runq_host.h"
+/*
+ * The struct g and struct p the queue works on: the runtime's, or those
+ * of a program that tests the queue alone (the host stress program builds
+ * this file with -DRUNQ_ENV='"its header"').
+ */
+#ifdef RUNQ_ENV
+#include RUNQ_ENV
 #else
 #include "sched/runtime2.h"
 #endif

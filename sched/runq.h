@@ -2,9 +2,10 @@
  * sched/runq.h - a P's local run queue: a lock-free 256-entry ring plus
  * the runnext slot (Go's runqput/runqget/runqgrab/runqsteal).
  *
- * runq.c is built into the image and, with -DRT0_HOST, into a host
- * program stressed with real threads under ThreadSanitizer
- * (tests/host/runq_stress.c).  So it uses only what this header names.
+ * runq.c is built into the image and, with -DRUNQ_ENV naming the header
+ * that defines its g and p, into a host program stressed with real
+ * threads under ThreadSanitizer (tests/host/runq_stress.c).  So it uses
+ * only what this header names.
  */
 #ifndef RT0_RUNQ_H
 #define RT0_RUNQ_H

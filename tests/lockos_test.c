@@ -11,7 +11,6 @@
 #include "sched/proc.h"
 #include "sched/lock.h"
 #include "tests/go_helpers.h"
-#include "apps/lockexp.h"
 
 #define MS 1000000l
 
@@ -365,7 +364,7 @@ RTEST_TIMEOUT(lockos_1000_m_cycles_return_memory, 300)
 	KT_EQ((int64_t)pages - (int64_t)mem_free_pages(), dm * M_PAGES);
 }
 
-/* ---- the experiment make run shows, shortened ---- */
+/* ---- the experiment make run shows (apps/lockexp.c), shortened ---- */
 
 /* Ms made and Ms freed so far. */
 static void m_counts(int64_t *made, int64_t *freed)
@@ -376,16 +375,59 @@ static void m_counts(int64_t *made, int64_t *freed)
 	unlock(&sched.lock);
 }
 
+struct exp_result {
+	int baseline, peak, final, final_idle;
+};
+
+static struct {
+	int64_t ns;
+	bool unlock;
+	go_waitgroup wg;
+} exp;
+
+static void exp_sleeper(void *a)
+{
+	go_lock_os_thread();
+	go_sleep(exp.ns);
+	if (exp.unlock)
+		go_unlock_os_thread();
+	go_waitgroup_done(&exp.wg);	/* returning locked ends the M */
+}
+
+/* @n goroutines lock their thread and sleep @ns, unlocking before they
+ * return if @unlock; main samples the thread count until they are done. */
+static void experiment(int n, int64_t ns, bool unlock, struct exp_result *r)
+{
+	struct go_sched_stats st;
+
+	exp.ns = ns;
+	exp.unlock = unlock;
+	go_sched_stats(&st);
+	*r = (struct exp_result){ .baseline = st.threads };
+	go_waitgroup_add(&exp.wg, n);
+	for (int i = 0; i < n; i++)
+		go_spawn(exp_sleeper, NULL);
+	for (int64_t end = go_nanotime() + ns + 200 * MS; go_nanotime() < end;) {
+		go_sleep(ns / 20);
+		go_sched_stats(&st);
+		r->peak = st.threads > r->peak ? st.threads : r->peak;
+	}
+	go_waitgroup_wait(&exp.wg);
+	go_sched_stats(&st);
+	r->final = st.threads;
+	r->final_idle = st.idlethreads;
+}
+
 RTEST_TIMEOUT(lockos_experiment_thread_counts, 120)
 {
-	struct lockexp_result a, b;
+	struct exp_result a, b;
 
-	lockexp_run(100, 300 * MS, 500 * MS, true, &a);
+	experiment(100, 300 * MS, true, &a);
 	kprintf("# unlocked: baseline %d, peak %d, final threads=%d "
 		"idlethreads=%d\n", a.baseline, a.peak, a.final, a.final_idle);
 	int64_t made0, freed0, made, freed;
 	m_counts(&made0, &freed0);
-	lockexp_run(100, 300 * MS, 500 * MS, false, &b);
+	experiment(100, 300 * MS, false, &b);
 	/* On a slow host the last Ms may still be on their way out. */
 	for (int64_t end = go_nanotime() + 5000 * MS;; go_sleep(MS)) {
 		m_counts(&made, &freed);

@@ -1,24 +1,22 @@
 /*
- * arch/x86_64/switch.S - the kernel-thread context switch.
+ * arch/x86_64/switch.S - switching stacks: the core of the kernel's
+ * thread switch, in the terms of the machine (stack pointers, the
+ * callee-saved registers, the FPU control words), not of threads.
  *
- * struct kthread *kswitch(struct kthread *prev, struct kthread *next);
- *	rdi = prev (the running thread), rsi = next.
+ * void *kswitch(uint64_t *save_rsp, uint64_t load_rsp, void *ret);
+ *	rdi = where to store this stack's RSP, rsi = the RSP to resume,
+ *	rdx = the value kswitch returns on the resumed stack.
  *	Pushes what the C ABI makes callee-saved: rbp, rbx, r12-r15, and the
- *	control words MXCSR and x87 FCW; stores RSP in prev->rsp; loads
- *	next->rsp; pops next's saved registers and returns on next's stack,
- *	with RAX = prev as seen by next (the thread it was switched from).
- *	Vector registers are caller-saved, so a voluntary switch leaves them
- *	(a preempted thread's full FPU state is saved by kernel/kthread.c).
- *	Interrupts must be disabled.
+ *	control words MXCSR and x87 FCW; stores RSP in *save_rsp; loads
+ *	load_rsp; pops the resumed stack's saved registers and returns there
+ *	with RAX = ret.  Vector registers are caller-saved, so a voluntary
+ *	switch leaves them.  Interrupts must be disabled.  Keeps nothing but
+ *	RSP and the registers above; clobbers rax.
  *
- * kthread_entry: where a new thread's first kswitch returns (see
- *	kthread_stack_init in kernel/kthread.c): calls kthread_start(prev)
- *	with RAX from kswitch as the argument.  kthread_start never returns.
- *
- * KT_OFF_RSP comes from kernel/kthread.h (checked there with offsetof).
+ * kswitch_first: the return address a new stack starts with (see
+ *	switch.h, kswitch_stack_init): pops the function stored above it and
+ *	calls fn(ret), RBP 0 ending the frame chain.  fn must not return.
  */
-#include "kthread.h"
-
 	.text
 	.globl kswitch
 kswitch:
@@ -31,8 +29,8 @@ kswitch:
 	subq $8, %rsp
 	stmxcsr (%rsp)
 	fnstcw 4(%rsp)
-	movq %rsp, KT_OFF_RSP(%rdi)
-	movq KT_OFF_RSP(%rsi), %rsp
+	movq %rsp, (%rdi)
+	movq %rsi, %rsp
 	ldmxcsr (%rsp)
 	fldcw 4(%rsp)
 	addq $8, %rsp
@@ -42,12 +40,13 @@ kswitch:
 	popq %r12
 	popq %rbx
 	popq %rbp
-	movq %rdi, %rax
+	movq %rdx, %rax
 	ret
 
-	.globl kthread_entry
-kthread_entry:
+	.globl kswitch_first
+kswitch_first:
+	popq %rcx			/* fn */
 	xorl %ebp, %ebp
-	movq %rax, %rdi
-	call kthread_start
+	movq %rax, %rdi			/* ret, kswitch's result */
+	call *%rcx
 	ud2

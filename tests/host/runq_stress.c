@@ -5,7 +5,8 @@
  * once, and TSan must find no data race.
  *
  * Built and run by make test (tools/test.sh):
- *   gcc -O1 -g -fsanitize=thread -DRT0_HOST -I. tests/host/runq_stress.c \
+ *   gcc -O1 -g -fsanitize=thread \
+ *       -DRUNQ_ENV='"tests/host/runq_host.h"' -I. tests/host/runq_stress.c \
  *       sched/runq.c -o build/host/runq_stress.test -lpthread
  */
 #include <pthread.h>
