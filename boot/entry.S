@@ -17,7 +17,8 @@
  * What this file leaves for kernel_main(kind, info):
  *   [x] 64-bit long mode, CR0.PG|WP|PE, CR4.PAE, EFER.LME (+NXE if the CPU
  *       has NX), the first 4 GiB identity mapped with 2 MiB pages.
- *   [x] RSP = top of boot_stack (16 KiB), RBP = 0 ends the frame chain.
+ *   [x] RSP = top of boot_stack (BOOT_STACK_SIZE, 64 KiB), RBP = 0 ends
+ *       the frame chain.
  *   [x] EDI = BOOT_MB2 or BOOT_PVH, RSI = the loader's information pointer.
  *   [x] interrupts still disabled; no IDT yet (a fault triple-faults, and
  *       -no-reboot turns that into a QEMU exit).

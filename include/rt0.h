@@ -1,9 +1,9 @@
 /*
  * include/rt0.h - the API for rt0 programs.
  *
- * A program is a function registered with RT0_APP(name); the runtime runs
- * the one selected by app=NAME as goroutine 1 (main), and when it returns
- * the machine exits with its return value as the status.
+ * A program is a function registered with RT0_APP(name, help); the
+ * runtime runs the one selected by app=NAME as goroutine 1 (main), and
+ * when it returns the machine exits with its return value as the status.
  *
  * High-level routines: use these most of the time.  Goroutines talk
  * through channels and select, and synchronize with Go's sync package:
@@ -177,7 +177,8 @@ static inline void go_park(bool (*unlockf)(go_g *self, void *arg),
  * Readying one that is not parked is a fatal runtime error. */
 void go_ready(go_g *gp);
 
-/* Register a program: RT0_APP(name) { ... return status; } */
+/* Register a program: RT0_APP(name, "what it does") { ... return status; }
+ * (app=name runs it; app=? lists the programs with their help). */
 struct rt0_app {
 	const char *name;
 	int (*main)(void);

@@ -1414,7 +1414,7 @@ static void count_g(struct g *gp, void *arg)
 
 	if (gp->goid <= 0)
 		return;		/* g0s */
-	if (s == _Gwaiting || s == _Gpreempted)
+	if (s == _Gwaiting)
 		d->waiting++;
 	else if (s == _Grunnable || s == _Grunning || s == _Gsyscall)
 		d->bad = gp;

@@ -158,12 +158,10 @@ static const uint16_t gtrans_mask[10] = {
 	[_Grunning] = GT(_Grunnable) |	/* Gosched, preemption */
 		      GT(_Gwaiting) |	/* park */
 		      GT(_Gsyscall) |
-		      GT(_Gdead) |	/* exit */
-		      GT(_Gpreempted),	/* async preemption */
+		      GT(_Gdead),	/* exit */
 	[_Gsyscall] = GT(_Grunning) |	/* exitsyscall with a P */
 		      GT(_Grunnable),	/* exitsyscall without one */
 	[_Gwaiting] = GT(_Grunnable),	/* ready */
-	[_Gpreempted] = GT(_Grunnable),
 };
 #undef GT
 

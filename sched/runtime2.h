@@ -40,10 +40,12 @@ struct kthread;
  * _Gdead     unused: exited or freshly created.  On a free list (P's
  *            gFree or sched.gFree) or being initialized.  It may still own
  *            a stack (kept for reuse).
- * _Gpreempted Go's state for a G suspended by preemption (for GC stack
- *            scans).  Reserved: rt0 has no collector, and an
- *            asynchronously preempted G goes straight to _Grunnable on the
- *            global queue, its full register state on its own stack.
+ * _Gpreempted Go's state for a G suspended by preemption, kept for its
+ *            number.  Unused: rt0 has no collector to scan a suspended
+ *            G's stack, and an asynchronously preempted G goes straight
+ *            from _Grunning to _Grunnable on the global queue
+ *            (gopreempt_m), its full register state on its own stack;
+ *            casgstatus refuses any move into or out of it.
  */
 enum {
 	_Gidle = 0,
@@ -198,8 +200,9 @@ struct m {
 				 * waker before notewakeup, read after */
 	struct p *oldp;		/* P it held before a syscall; own M */
 	int64_t id;		/* constant */
-	bool spinning;		/* looking for work; own M (and
-				 * sched.nmspinning counts it) */
+	bool spinning;		/* looking for work (sched.nmspinning
+				 * counts it); own M, or set by startm
+				 * before it wakes the M */
 	bool blocked;		/* parked on a note; own M */
 	struct note park;	/* park/unpark; atomic */
 	struct m *alllink;	/* on allm; sched.lock to change, read
@@ -255,7 +258,7 @@ struct p {
 	uint32_t sysmontick_syscalltick;
 	int64_t sysmontick_syscallwhen;
 
-	/* Runtime timers (time.c): the heap and its lock. */
+	/* Runtime timers (timers.c): the heap and its lock. */
 	struct mutex timerslock;
 	struct rtimer **timers;	/* 4-ary min-heap by when; timerslock */
 	uint32_t ntimers;	/* timerslock; read racily */
