@@ -123,10 +123,38 @@ expect_exit fault 2 "test=selftest_unexpected_fault" 3 \
 	"#1  0x.* selftest_unexpected_fault\+0x" \
 	"r15 0x"
 
-# More Ps than the steal order once had room for (its coprimes of 67).
-$R -k -m microvm -s 2 -c "test=chan_multi_consumer,sched_numgoroutine_is_exact maxprocs=67" \
-	-t 120 > "$L/maxprocs67.log" 2>&1
-check "maxprocs=67 runs goroutines on every P" $? "see $L/maxprocs67.log"
+# Every numeric key at its bounds and some values inside: any value the
+# image accepts must work (a few tests that use every P, the timers and
+# the tick pass), and the first values outside are refused with the key
+# named.  (maxprocs=67: more coprimes than the steal order once had room
+# for.)
+BOUNDS_TESTS="test=chan_multi_consumer,sched_numgoroutine_is_exact,timers_fire_in_deadline_order_never_early"
+ok_keys= bad_keys=
+for kv in maxprocs=1 maxprocs=64 maxprocs=65 maxprocs=67 maxprocs=255 \
+	maxprocs=256 maxcpus=1 maxcpus=3 maxcpus=64 hz=10 hz=250 hz=10000 \
+	slice=1 slice=1000 schedtrace=1 schedtrace=3600000 preemptus=50 \
+	preemptus=10000000; do
+	$R -k -m microvm -s 4 -c "$BOUNDS_TESTS $kv" -t 120 \
+		> "$L/bound-$kv.log" 2>&1 || bad_keys="$bad_keys $kv"
+	ok_keys="$ok_keys $kv"
+done
+check "accepted bounds run:$ok_keys" $([ -z "$bad_keys" ] && echo 0 || echo 1) \
+	"failed:$bad_keys (logs: $L/bound-*.log)"
+refused= wrong=
+for kv in maxprocs=0 maxprocs=257 maxcpus=0 maxcpus=65 hz=9 hz=10001 \
+	slice=0 slice=1001 schedtrace=3600001 preemptus=49 \
+	preemptus=10000001; do
+	key=${kv%%=*}
+	$R -m microvm -s 2 -c "$kv" -t 60 > "$L/refused-$kv.log" 2>&1
+	rc=$?
+	if [ $rc = 2 ] && grep -q "bad value '${kv#*=}' for key '$key'" "$L/refused-$kv.log"; then
+		refused="$refused $kv"
+	else
+		wrong="$wrong $kv(status $rc)"
+	fi
+done
+check "values past the bounds refused with status 2, the key named:$refused" \
+	$([ -z "$wrong" ] && echo 0 || echo 1) "not refused:$wrong (logs: $L/refused-*.log)"
 
 # Deadlocks end the program with Go's message and each goroutine's wait.
 expect_exit deadlock_chan 2 "test=selftest_deadlock_chan_receive" 3 \
