@@ -98,6 +98,9 @@ iso: deps $(BUILD)/rt0.iso
 $(BUILD)/rt0run: tools/rt0run.c
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+$(BUILD)/cmdfuzz: tools/cmdfuzz.c
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 # Host programs run by make test: the run queue under ThreadSanitizer.
 HOST_TESTS := $(BUILD)/host/runq_stress.test
@@ -119,7 +122,7 @@ gdb: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
 	@echo "gdb $(BUILD)/rt0.elf -ex 'target remote :1234'"
 	@$(BUILD)/rt0run -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" -i -g
 
-test: deps $(BUILD)/rt0.elf $(BUILD)/rt0run $(HOST_TESTS)
+test: deps $(BUILD)/rt0.elf $(BUILD)/rt0run $(BUILD)/cmdfuzz $(HOST_TESTS)
 	@sh tools/test.sh
 
 bench: deps $(BUILD)/rt0.elf $(BUILD)/rt0run

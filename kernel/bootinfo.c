@@ -53,6 +53,8 @@ static void copy_cmdline(const char *s)
 		for (; s[i] && i + 1 < sizeof(bootinfo.cmdline); i++)
 			bootinfo.cmdline[i] = s[i];
 	bootinfo.cmdline[i] = '\0';
+	/* Never a silently cut line (a cut "hz=1000" would read hz=10). */
+	bootinfo.cmdline_too_long = s && s[i];
 }
 
 static void add_region(uint64_t base, uint64_t len, uint32_t type)

@@ -25,6 +25,7 @@ struct mem_region {
 struct bootinfo {
 	const char *loader;		/* "pvh" or "multiboot2" */
 	char cmdline[BOOT_CMDLINE_MAX];	/* NUL-terminated */
+	bool cmdline_too_long;		/* the loader's did not fit */
 	uint64_t rsdp;			/* physical address, 0 if not given */
 	uint8_t rsdp_copy[36];		/* multiboot2 hands a copy, not a pointer */
 	struct mem_region mem[BOOT_MAX_REGIONS];

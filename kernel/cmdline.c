@@ -127,6 +127,15 @@ static int one_word(const char *w, size_t len, bool apply, char *err,
 
 int cmdline_parse(const char *line, bool apply, char *err, size_t errlen)
 {
+	/* Printable ASCII only: no byte a key or a value could hide. */
+	for (size_t i = 0; line[i]; i++) {
+		uint8_t c = (uint8_t)line[i];
+		if ((c < 0x20 && c != '\t') || c > 0x7e) {
+			snprintf(err, errlen, "byte 0x%02x at offset %lu is not "
+				 "printable ASCII", c, (unsigned long)i);
+			return -1;
+		}
+	}
 	/* Check everything first, so a bad line changes nothing. */
 	for (int pass = 0; pass < (apply ? 2 : 1); pass++) {
 		const char *s = line;

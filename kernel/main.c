@@ -34,6 +34,11 @@ static void parse_cmdline(void)
 {
 	char err[256];
 
+	if (bootinfo.cmdline_too_long) {
+		kprintf("rt0: command line: longer than %d bytes\n",
+			BOOT_CMDLINE_MAX - 1);
+		kernel_exit(EXIT_CMDLINE);
+	}
 	if (cmdline_parse(bootinfo.cmdline, true, err, sizeof(err))) {
 		kprintf("rt0: command line: %s\n", err);
 		kernel_exit(EXIT_CMDLINE);

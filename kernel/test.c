@@ -122,17 +122,40 @@ void ktest_header(void)
 	kprintf("KTAP version 1\n");
 }
 
+/* test= or bench= matched nothing: a command-line error, status 2. */
+static __noreturn void refuse(const char *key, const char *glob,
+			      const char *what)
+{
+	kprintf("rt0: command line: %s=%s matches no %s; boot with %s=%s "
+		"to run them all\n", key, glob, what, key,
+		!strcmp(key, "test") ? "*" : "bench_*");
+	kernel_exit(EXIT_CMDLINE);
+}
+
+/* Benchmarks bench= selects. */
+static uint32_t nbench_selected(void)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < ntests; i++)
+		n += (order[i]->flags & KT_BENCH) && selected(order[i]);
+	return n;
+}
+
 void ktest_plan(void)
 {
 	sort_tests();
 	for (uint32_t i = 0; i < ntests; i++)
 		if (selected(order[i]) && !(order[i]->flags & KT_BENCH))
 			plan_n++;
-	if (!test_glob[0])
+	if (!test_glob[0]) {
+		if (!nbench_selected())
+			refuse("bench", bench_glob, "benchmark");
 		return;			/* benchmarks only: no KTAP */
-	kprintf("1..%u\n", plan_n);
+	}
 	if (!plan_n)
-		kprintf("# no test matches test=%s\n", test_glob);
+		refuse("test", test_glob, "test");	/* a typo runs nothing */
+	kprintf("1..%u\n", plan_n);
 }
 
 void ktest_fail(const char *file, int line, const char *fmt, ...)

@@ -125,8 +125,9 @@ static void schedinit(void)
 	lock(&sched.lock);
 	procresize(procs);	/* m0 gets P0; the others go idle */
 	unlock(&sched.lock);
+	/* An unknown app= is refused even when tests run instead. */
 	app = find_app(app_name);
-	if (!app && !ktest_selected() && !kbench_selected()) {
+	if (!app) {
 		kprintf("rt0: command line: unknown app '%s'; apps:", app_name);
 		for (const struct rt0_app *a = _apps_start; a < _apps_end; a++)
 			kprintf(" %s", a->name);

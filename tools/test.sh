@@ -156,6 +156,38 @@ done
 check "values past the bounds refused with status 2, the key named:$refused" \
 	$([ -z "$wrong" ] && echo 0 || echo 1) "not refused:$wrong (logs: $L/refused-*.log)"
 
+# The command-line fuzzer: random lines from the image's own help=1
+# (valid words, unknown keys, missing '=', empty, malformed, overflowing
+# and out-of-range values, repeated keys, non-ASCII and control bytes,
+# over-long values and 4 KiB lines).  Each must end in a clean run (the
+# appended tests pass, status 0) or a clean refusal (status 2 and the
+# first thing wrong named): never a crash, a hang or garbage accepted.
+FUZZ_SEED=${FUZZ_SEED:-1}
+FUZZ_N=${FUZZ_N:-200}
+$R -m microvm -s 1 -c "help=1" -t 60 > "$L/help.txt" 2>&1
+$B/cmdfuzz "$FUZZ_SEED" "$FUZZ_N" "$L/help.txt" "test=printf_*" > "$L/fuzz-lines.txt"
+fuzz_bad=0 fuzz_ok=0 fuzz_refused=0 n=0
+: > "$L/fuzz-failures.txt"
+while IFS='	' read -r why line; do
+	n=$((n + 1))
+	$R -m microvm -s 2 -c "$line" -t 60 > "$L/fuzz.log" 2>&1
+	rc=$?
+	if [ "$why" = ok ]; then
+		if [ $rc = 0 ]; then fuzz_ok=$((fuzz_ok + 1)); continue; fi
+	elif [ $rc = 2 ] && grep -qF "rt0: command line: " "$L/fuzz.log" &&
+	     grep -qF -- "$why" "$L/fuzz.log"; then
+		fuzz_refused=$((fuzz_refused + 1))
+		continue
+	fi
+	fuzz_bad=$((fuzz_bad + 1))
+	{ echo "line $n: status $rc, expected: $why"; echo "  $line";
+	  tail -n 3 "$L/fuzz.log" | sed 's/^/  | /'; } >> "$L/fuzz-failures.txt"
+done < "$L/fuzz-lines.txt"
+check "command-line fuzzer (seed $FUZZ_SEED): $fuzz_ok of $n lines ran, $fuzz_refused refused cleanly" \
+	$([ $fuzz_bad = 0 ] && [ $n = "$FUZZ_N" ] && echo 0 || echo 1) \
+	"$fuzz_bad wrong: see $L/fuzz-failures.txt (FUZZ_SEED=$FUZZ_SEED)"
+[ $fuzz_bad = 0 ] || head -n 20 "$L/fuzz-failures.txt"
+
 # Deadlocks end the program with Go's message and each goroutine's wait.
 expect_exit deadlock_chan 2 "test=selftest_deadlock_chan_receive" 3 \
 	"a goroutine blocked on a channel for ever is a deadlock" \
