@@ -9,7 +9,7 @@
 #define PVH_START_MAGIC		0x336ec578
 
 #define BOOT_STACK_SIZE		65536
-#define BOOT_FAIL_STATUS	3	/* isa-debug-exit value for "cannot boot" */
+#define BOOT_FAIL_STATUS	4	/* "cannot boot": kernel/exit.h's EXIT_MACHINE */
 
 /* Machine constants for the boot assembly only (C uses arch/x86_64/). */
 #ifdef __ASSEMBLER__

@@ -8,14 +8,16 @@
  * CPU holds it) must still be able to print.  So:
  *  - taken with interrupts disabled, released on the way out;
  *  - re-entry by the holder (a fault inside kprintf) proceeds without it;
- *  - once panic_cpu is set, the panicking CPU waits at most ~100 ms for
- *    another holder and then prints anyway.
+ *  - the panicking CPU (panic_cpu), or the one stopping the machine
+ *    (kernel_stopper_cpu), waits at most ~100 ms for another holder and
+ *    then prints anyway: the holder may have been stopped by the NMI.
  */
 #include "lib.h"
 #include "console.h"
 #include "cpu.h"
 #include "time.h"
 #include "kwait.h"
+#include "exit.h"
 #include "spinlock.h"
 #include "../arch/x86_64/uart.h"
 #include "../arch/x86_64/x86.h"
@@ -52,7 +54,8 @@ static bool console_acquire(void)
 						__ATOMIC_RELAXED))
 			return true;
 		cpu_relax();
-		if (__atomic_load_n(&panic_cpu, __ATOMIC_RELAXED) == me &&
+		if ((__atomic_load_n(&panic_cpu, __ATOMIC_RELAXED) == me ||
+		     kernel_stopper_cpu() == me) &&
 		    rdtsc() - start > (tsc_hz ? tsc_hz / 10 : (1ull << 28)))
 			return false;	/* the holder is stopped: print anyway */
 	}

@@ -8,6 +8,7 @@
 #include "../arch/x86_64/x86.h"
 
 static uint32_t stopping;		/* 1 once the machine is going down */
+static int32_t stopper = -1;		/* the CPU taking it down; atomic */
 static void (*dump_hooks[4])(void);
 static uint32_t dumping;
 
@@ -16,12 +17,31 @@ bool kernel_stopping(void)
 	return __atomic_load_n(&stopping, __ATOMIC_ACQUIRE) != 0;
 }
 
+/*
+ * One CPU takes the machine down.  Another that gets here meanwhile (two
+ * fatal errors at once: say, every M out of memory) stops where it is,
+ * before it prints anything: the first CPU's NMI would stop it anyway,
+ * perhaps holding the console, and one report is what the host reads.
+ */
 void kernel_stop_others(void)
 {
-	if (__atomic_exchange_n(&stopping, 1, __ATOMIC_ACQ_REL))
-		return;
+	int32_t me = (int32_t)this_cpu_id(), none = -1;
+
+	if (!__atomic_compare_exchange_n(&stopper, &none, me, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		if (none == me)
+			return;		/* ours already (throw, then exit) */
+		for (;;)
+			__asm__ volatile("cli; hlt");
+	}
+	__atomic_store_n(&stopping, 1, __ATOMIC_RELEASE);
 	if (ncpu > 1)
 		lapic_broadcast_nmi_others();
+}
+
+int32_t kernel_stopper_cpu(void)
+{
+	return __atomic_load_n(&stopper, __ATOMIC_ACQUIRE);
 }
 
 void kernel_add_dump_hook(void (*fn)(void))

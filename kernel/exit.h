@@ -14,6 +14,8 @@
 #define EXIT_FAIL	1	/* a test failed / main returned non-zero */
 #define EXIT_CMDLINE	2	/* bad command line */
 #define EXIT_PANIC	3	/* panic, fatal exception, runtime throw */
+#define EXIT_MACHINE	4	/* the machine lacks what rt0 needs (long
+				 * mode, enough memory): one line says what */
 
 /*
  * kernel_exit - stop the other CPUs and leave QEMU with @status.  If there
@@ -26,6 +28,9 @@ void kernel_stop_others(void);
 
 /* kernel_stopping - true once a CPU has begun stopping the machine. */
 bool kernel_stopping(void);
+
+/* kernel_stopper_cpu - the CPU stopping the machine, or -1. */
+int32_t kernel_stopper_cpu(void);
 
 /*
  * Dump hooks add to fatal reports (the runtime prints its scheddetail

@@ -9,6 +9,7 @@
  */
 #include "mem.h"
 #include "bootinfo.h"
+#include "exit.h"
 #include "spinlock.h"
 #include "vm.h"
 
@@ -38,6 +39,18 @@ static void mark(uint64_t lo, uint64_t hi, bool used)
 	}
 }
 
+/* Below this much free memory rt0 does not start: enough for the kernel's
+ * threads and the runtime's first Ms, Ps and goroutines on a few CPUs. */
+#define MEM_MIN_FREE_PAGES 512		/* 2 MiB */
+
+static __noreturn void too_little_memory(uint64_t top)
+{
+	kprintf("rt0: machine: %lu KiB of memory, %lu KiB of it free; rt0 "
+		"needs %lu KiB free (boot with more, e.g. -m 16M)\n",
+		top >> 10, nfree * PAGE_SZ >> 10, MEM_MIN_FREE_PAGES * PAGE_SZ >> 10);
+	kernel_exit(EXIT_MACHINE);
+}
+
 void mem_init(void)
 {
 	uint64_t top = 0;
@@ -60,7 +73,7 @@ void mem_init(void)
 			bitmap = (uint64_t *)lo;
 	}
 	if (!bitmap)
-		panic("no room for a %lu-byte page bitmap", bytes);
+		too_little_memory(top);
 	memset(bitmap, 0xff, bytes);	/* all in use until proven free */
 	nfree = 0;
 
@@ -86,6 +99,8 @@ void mem_init(void)
 	     ((uint64_t)bitmap + bytes) >> PAGE_SHIFT, true);
 	ntotal = nfree;
 	hint = 0;
+	if (nfree < MEM_MIN_FREE_PAGES)
+		too_little_memory(top);
 }
 
 /* First run of n free pages at or after word w0; npages if none. */

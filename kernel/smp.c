@@ -280,6 +280,10 @@ void smp_run_all(void (*fn)(void *), void *arg)
 
 void smp_print_inventory(void)
 {
+	if (acpi.nskipped)
+		kprintf("rt0: machine: the MADT lists %u CPUs; rt0 supports %d, "
+			"the other %u stay off\n", acpi.napic + acpi.nskipped,
+			MAX_CPUS, acpi.nskipped);
 	kprintf("# cpus: %u started of %u in the MADT (%s via %s, RSDP from "
 		"%s, OEM '%s')\n", ncpu, acpi.napic, acpi.root_kind,
 		acpi.revision >= 2 ? "ACPI 2+" : "ACPI 1.0", acpi.rsdp_from,

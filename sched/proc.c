@@ -1333,7 +1333,7 @@ void newm(void (*fn)(void), struct p *pp, int64_t id)
 	 */
 	if (!kthread_create(name, mstart_thread, mp, (void *)mp->g0->stack.lo,
 			    mp->g0->stack.hi - mp->g0->stack.lo, -1))
-		throw("newm: cannot create a kernel thread");
+		throw("newm: out of memory for a kernel thread");
 }
 
 /* After mstart set up g0's resume point: run, then schedule. */

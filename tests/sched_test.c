@@ -157,6 +157,17 @@ RTEST(sched_numgoroutine_is_exact)
 	static struct parked pk;
 	int base = go_numgoroutine();
 
+	/* Goroutines of an earlier test may still be on their way out: wait
+	 * until the count holds still for 20 ms (at most 5 s). */
+	for (int64_t still = go_nanotime(), end = still + 5000 * MS;
+	     go_nanotime() - still < 20 * MS && go_nanotime() < end;) {
+		go_sleep(MS);
+		if (go_numgoroutine() != base) {
+			base = go_numgoroutine();
+			still = go_nanotime();
+		}
+	}
+
 	KT_CMP(base, >=, 1);		/* main */
 	pk = (struct parked){ 0 };
 	for (int k = 1; k <= 40; k++) {

@@ -188,6 +188,36 @@ check "command-line fuzzer (seed $FUZZ_SEED): $fuzz_ok of $n lines ran, $fuzz_re
 	"$fuzz_bad wrong: see $L/fuzz-failures.txt (FUZZ_SEED=$FUZZ_SEED)"
 [ $fuzz_bad = 0 ] || head -n 20 "$L/fuzz-failures.txt"
 
+# Machine limits: each works, or ends with one line naming the limit and
+# status 4 (EXIT_MACHINE), or, for memory a program needs beyond what
+# there is, an out-of-memory fatal error; never a triple fault or a hang.
+MACH_TESTS="test=chan_multi_consumer,sched_numgoroutine_is_exact,preempt_registers_and_vectors_intact"
+machine_check() {	# machine_check NAME SMP QEMU-ARGS CMDLINE STATUS ERE DESCRIPTION
+	$R -m microvm -s "$2" -x "$3" -c "$4" -t 120 > "$L/mach-$1.log" 2>&1
+	rc=$?
+	found=0
+	[ -z "$6" ] || grep -qE "$6" "$L/mach-$1.log" || found=1
+	check "$7" $([ $rc = "$5" ] && [ $found = 0 ] && echo 0 || echo 1) \
+		"status $rc, see $L/mach-$1.log"
+}
+machine_check 16m 2 "-m 16M" "$MACH_TESTS" 0 "^# totals: 3 passed, 0 failed" \
+	"-m 16M: the runtime's tests pass"
+machine_check 3m 2 "-m 3M" "test=printf_*" 4 \
+	"^rt0: machine: 3072 KiB of memory, .* rt0 needs 2048 KiB free" \
+	"-m 3M: one line names the memory limit, status 4"
+machine_check 6m 4 "-m 6M" "" 3 "^fatal error: .*out of memory" \
+	"-m 6M: make run's experiment runs out of memory: a fatal error saying so"
+machine_check 70cpus 70 "" "$MACH_TESTS" 0 \
+	"^rt0: machine: the MADT lists 70 CPUs; rt0 supports 64" \
+	"-smp 70: one line names the CPU limit; 64 CPUs run the tests"
+machine_check qemu64 2 "-cpu qemu64" "$MACH_TESTS" 0 "booted by pvh .*FS base via MSR" \
+	"-cpu qemu64 (no FSGSBASE): the runtime's tests pass"
+machine_check nehalem 2 "-cpu Nehalem" "$MACH_TESTS" 0 "booted by pvh .*FS base via MSR" \
+	"-cpu Nehalem (no FSGSBASE, no XSAVE): the runtime's tests pass"
+machine_check 32bit 2 "-cpu pentium3" "test=printf_*" 4 \
+	"^rt0: this CPU has no long mode \(x86-64\); cannot boot" \
+	"-cpu pentium3 (no long mode): one line, status 4"
+
 # Deadlocks end the program with Go's message and each goroutine's wait.
 expect_exit deadlock_chan 2 "test=selftest_deadlock_chan_receive" 3 \
 	"a goroutine blocked on a channel for ever is a deadlock" \
