@@ -6,6 +6,9 @@
 #   make test       the test matrix; ends with "N passed, N failed"
 #   make bench      the benchmarks (bench <name> <value> <unit> lines)
 #   make gdb        boot paused with QEMU's gdb server on :1234 (SMP=, CMDLINE=)
+#   make DEBUG=1    build/debug/rt0.elf: lock owners and ranks, and every
+#                   "X held", "interrupts off", "on g0" precondition checked
+#                   (any target: make DEBUG=1 run)
 #
 # Needs gcc, binutils and make; QEMU (and GRUB for the ISO) are installed
 # by tools/deps.sh on first use.
@@ -24,6 +27,7 @@ COMMON_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin \
 	--param=min-pagesize=0 \
 	-Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP -I. -Iinclude
 ifdef DEBUG
+BUILD := build/debug
 COMMON_CFLAGS += -DRT0_DEBUG
 endif
 # The kernel and runtime never touch FPU/SSE registers, so a voluntary
@@ -49,7 +53,7 @@ UOBJS := $(call objs,$(USER_SRCS))
 OBJS  := $(KOBJS) $(UOBJS)
 
 .DELETE_ON_ERROR:
-.PHONY: all iso run test bench gdb clean deps
+.PHONY: all iso run test bench gdb clean deps debug-image
 all: $(BUILD)/rt0.elf
 
 Q := @
@@ -116,13 +120,16 @@ deps:
 	@sh tools/deps.sh
 
 run: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
-	@$(BUILD)/rt0run -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" -i
+	@$(BUILD)/rt0run -e $(BUILD)/rt0.elf -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" -i
 
 gdb: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
 	@echo "gdb $(BUILD)/rt0.elf -ex 'target remote :1234'"
-	@$(BUILD)/rt0run -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" -i -g
+	@$(BUILD)/rt0run -e $(BUILD)/rt0.elf -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" -i -g
 
-test: deps $(BUILD)/rt0.elf $(BUILD)/rt0run $(BUILD)/cmdfuzz $(HOST_TESTS)
+# make test also runs the suite on the debug image, built beside the other.
+debug-image:
+	@$(MAKE) --no-print-directory DEBUG=1 build/debug/rt0.elf
+test: deps $(BUILD)/rt0.elf debug-image $(BUILD)/rt0run $(BUILD)/cmdfuzz $(HOST_TESTS)
 	@sh tools/test.sh
 
 bench: deps $(BUILD)/rt0.elf $(BUILD)/rt0run

@@ -112,7 +112,7 @@ void kprintf(const char *fmt, ...)
 #define CONSOLE_QUIT 0x1c		/* Ctrl-\, the terminal's SIGQUIT */
 #define INBUF 256
 
-static struct spinlock in_lock = SPINLOCK_INIT("console-in");
+static struct spinlock in_lock = SPINLOCK_INIT(LOCKRANK_CONSOLE_IN);
 static uint8_t inbuf[INBUF];		/* in_lock */
 static uint32_t in_head, in_tail;	/* in_lock */
 static uint32_t quit_requests;		/* atomic */

@@ -69,6 +69,9 @@ struct cpu {
 		uint64_t ipi_recv;
 		uint64_t idle_ns;	/* time spent halted */
 	} stat;
+#ifdef RT0_DEBUG
+	struct lockrank_held locks_held; /* spinlocks held; this CPU */
+#endif
 } __attribute__((aligned(64)));
 
 extern struct cpu cpus[MAX_CPUS];

@@ -29,7 +29,7 @@ struct kclass {
 	uint32_t size;			/* constant */
 };
 
-#define KCLASS(i) { .lock = SPINLOCK_INIT("kmalloc"), .size = 16u << (i) }
+#define KCLASS(i) { .lock = SPINLOCK_INIT(LOCKRANK_KMALLOC), .size = 16u << (i) }
 static struct kclass classes[NCLASS] = {
 	KCLASS(0), KCLASS(1), KCLASS(2), KCLASS(3),
 	KCLASS(4), KCLASS(5), KCLASS(6), KCLASS(7),

@@ -52,7 +52,7 @@ KPARAM_UINT(slice, slice_ms, 1, 1000, "kernel thread time slice, in ms");
 static bool kstat;
 KPARAM_BOOL(kstat, kstat, "print per-CPU scheduler counters at exit");
 
-static struct spinlock all_lock = SPINLOCK_INIT("allthreads");
+static struct spinlock all_lock = SPINLOCK_INIT(LOCKRANK_ALLTHREADS);
 static struct kthread *all_threads;	/* all_lock */
 static uint32_t nlive = 1;		/* kmain + created - reaped; atomic */
 static uint32_t next_id = 1;		/* atomic */

@@ -31,7 +31,7 @@ struct wbucket {
 
 #define NBUCKET 256
 static struct wbucket buckets[NBUCKET] = {
-	[0 ... NBUCKET - 1] = { .lock = SPINLOCK_INIT("kwait") },
+	[0 ... NBUCKET - 1] = { .lock = SPINLOCK_INIT(LOCKRANK_KWAIT) },
 };
 
 static struct wbucket *bucket(uint32_t *addr)

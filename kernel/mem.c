@@ -15,7 +15,7 @@
 
 extern char _kernel_start[], _kernel_end[];
 
-static struct spinlock mem_lock = SPINLOCK_INIT("mem");
+static struct spinlock mem_lock = SPINLOCK_INIT(LOCKRANK_MEM);
 static uint64_t *bitmap;	/* mem_lock */
 static uint64_t npages;		/* bitmap length in pages; constant */
 static uint64_t hint;		/* next word to search from; mem_lock */

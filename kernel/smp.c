@@ -64,8 +64,8 @@ static void cpu_block_init(struct cpu *c, uint32_t id)
 {
 	c->self = c;
 	c->id = id;
-	c->rq_lock = (struct spinlock)SPINLOCK_INIT("runqueue");
-	c->timer_lock = (struct spinlock)SPINLOCK_INIT("ktimer");
+	c->rq_lock = (struct spinlock)SPINLOCK_INIT(LOCKRANK_RUNQUEUE);
+	c->timer_lock = (struct spinlock)SPINLOCK_INIT(LOCKRANK_KTIMER);
 }
 
 void cpu_early_init(void)

@@ -7,7 +7,41 @@
 static __attribute__((noinline, cold)) void spin_stuck(struct spinlock *l)
 {
 	panic("spinlock '%s' held for %d s by cpu %d (waiter cpu %u)",
-	      l->name, SPIN_TIMEOUT_S, READ_ONCE(l->cpu), this_cpu_id());
+	      lockrank_name(l->rank), SPIN_TIMEOUT_S, READ_ONCE(l->cpu),
+	      this_cpu_id());
+}
+
+/* Debug builds: each CPU's list of spinlocks held, checked by rank. */
+#ifdef RT0_DEBUG
+static void rank_acquire(struct spinlock *l)
+{
+	lockrank_acquire(&this_cpu()->locks_held, l->rank, l, panic);
+}
+
+static void rank_release(struct spinlock *l)
+{
+	lockrank_release(&this_cpu()->locks_held, l->rank, l, panic);
+}
+#else
+static inline void rank_acquire(struct spinlock *l) { }
+static inline void rank_release(struct spinlock *l) { }
+#endif
+
+bool spin_none_held(void)
+{
+#ifdef RT0_DEBUG
+	uint64_t f = irq_save();
+	bool none = this_cpu()->locks_held.n == 0;
+	irq_restore(f);
+	return none;
+#else
+	return true;
+#endif
+}
+
+bool spin_owned(const struct spinlock *l)
+{
+	return spin_held(l) && READ_ONCE(l->cpu) == (int)this_cpu_id();
 }
 
 void spin_lock(struct spinlock *l)
@@ -16,7 +50,9 @@ void spin_lock(struct spinlock *l)
 
 	BUG_ON(irq_enabled());
 	if (unlikely(READ_ONCE(l->cpu) == me && spin_held(l)))
-		panic("spinlock '%s' taken twice by cpu %d", l->name, me);
+		panic("spinlock '%s' taken twice by cpu %d",
+		      lockrank_name(l->rank), me);
+	rank_acquire(l);
 	if (likely(!__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE)))
 		goto got;
 
@@ -42,6 +78,7 @@ bool spin_trylock(struct spinlock *l)
 	if (READ_ONCE(l->locked) ||
 	    __atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
 		return false;
+	rank_acquire(l);
 	l->cpu = this_cpu_id();
 	return true;
 }
@@ -49,6 +86,7 @@ bool spin_trylock(struct spinlock *l)
 void spin_unlock(struct spinlock *l)
 {
 	DEBUG_ASSERT(l->locked && l->cpu == (int)this_cpu_id());
+	rank_release(l);
 	l->cpu = -1;
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 }

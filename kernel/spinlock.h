@@ -13,16 +13,20 @@
 #define RT0_SPINLOCK_H
 
 #include "lib.h"
+#include "lockrank.h"
+#include "../arch/x86_64/x86.h"
 
 #define SPIN_TIMEOUT_S 20
 
 struct spinlock {
 	uint32_t locked;	/* 0 free, 1 held: xchg to take, release to drop */
-	int32_t cpu;		/* holder's CPU id, -1 if free; for reports only */
-	const char *name;	/* constant */
+	int32_t cpu;		/* holder's CPU id, -1 if free; written by the
+				 * holder, read by reports and checks */
+	uint32_t rank;		/* its lockrank.h rank, which names it;
+				 * constant */
 };
 
-#define SPINLOCK_INIT(n) { .locked = 0, .cpu = -1, .name = (n) }
+#define SPINLOCK_INIT(r) { .locked = 0, .cpu = -1, .rank = (r) }
 
 /* spin_lock - interrupts must already be disabled.  Returns holding @l. */
 void spin_lock(struct spinlock *l);
@@ -37,5 +41,31 @@ static inline bool spin_held(const struct spinlock *l)
 {
 	return READ_ONCE(l->locked) != 0;
 }
+
+/* spin_owned - held by this CPU.  Interrupts off, or the answer is only
+ * a guess. */
+bool spin_owned(const struct spinlock *l);
+
+/* Debug-build preconditions (make DEBUG=1): @l held by this CPU;
+ * interrupts off; no spinlock held by this CPU. */
+#ifdef RT0_DEBUG
+#define assert_spin_owned(l)						\
+	do {								\
+		if (!spin_owned(l))					\
+			panic("%s: spinlock %s not held by this CPU",	\
+			      __func__, lockrank_name((l)->rank));	\
+	} while (0)
+#define assert_irqs_off()						\
+	do {								\
+		if (irq_enabled())					\
+			panic("%s: interrupts on", __func__);		\
+	} while (0)
+#else
+#define assert_spin_owned(l) do { (void)(l); } while (0)
+#define assert_irqs_off() do { } while (0)
+#endif
+/* spin_none_held - this CPU holds no spinlock (debug builds; true in
+ * release builds).  Any context. */
+bool spin_none_held(void);
 
 #endif

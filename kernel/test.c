@@ -29,7 +29,7 @@ static uint32_t current_n;
 static uint64_t deadline_tsc;		/* 0: no test running; atomic */
 static struct kthread *current_thread;
 static uint32_t fail_count;		/* failures of the running test; atomic */
-static struct spinlock diag_lock = SPINLOCK_INIT("ktest-diag");
+static struct spinlock diag_lock = SPINLOCK_INIT(LOCKRANK_KTEST_DIAG);
 static char diag[256];			/* first failure's message; diag_lock */
 
 #define MAX_TESTS 512

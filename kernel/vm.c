@@ -31,7 +31,7 @@ extern char _kernel_start[], _text_start[], _text_end[], _rodata_start[],
 	_rodata_end[], _data_start[], _data_end[], _ksyms_start[],
 	_kernel_end[], boot_stack_guard[];
 
-static struct spinlock vm_lock = SPINLOCK_INIT("vm");
+static struct spinlock vm_lock = SPINLOCK_INIT(LOCKRANK_VM);
 static uint64_t *root;		/* constant after vm_init; tables: vm_lock */
 static uint64_t nx;		/* PTE_NX if the CPU has it */
 static uint64_t guard_gen;	/* bumped by every vm_guard; atomic */

@@ -131,6 +131,7 @@ go_chan *go_chan_make(size_t elemsize, size_t cap)
 	}
 	if (!c)
 		throwf("makechan: out of memory (%lu bytes)", size);
+	lock_init(&c->lock, LOCKRANK_HCHAN);
 	c->buf = (uint8_t *)c + HCHAN_SIZE;
 	c->elemsize = (uint32_t)elemsize;
 	c->dataqsiz = (uint32_t)cap;

@@ -7,6 +7,7 @@
 #include "sched/lock.h"
 #include "kernel/kwait.h"
 #include "kernel/time.h"
+#include "kernel/spinlock.h"
 #include "arch/x86_64/x86.h"
 #include "sched/proc.h"
 
@@ -57,6 +58,85 @@ void unlock_slow(struct mutex *l, uint32_t v)
 		throw("unlock of unlocked lock");
 	kwake(&l->key, 1);	/* v == MUTEX_SLEEPING */
 }
+
+#ifdef RT0_DEBUG
+/*
+ * Debug builds: the owner and rank checks.  The rank is checked before
+ * the lock is taken, against the locks this M holds and, since a runtime
+ * lock may sleep, against this CPU holding no spinlock.
+ */
+void lock_debug_acquire(struct mutex *l)
+{
+	struct m *mp = getg()->m;
+
+	if (!spin_none_held())
+		throwf("lock %s (rank %u) taken holding a spinlock",
+		       lockrank_name(l->rank), l->rank);
+	if (l->owner == mp)
+		throwf("lock %s (rank %u) at %p taken twice by m%ld",
+		       lockrank_name(l->rank), l->rank, l, mp->id);
+	lockrank_acquire(&mp->locks_held, l->rank, l, throwf);
+}
+
+void lock_debug_acquired(struct mutex *l)
+{
+	l->owner = getg()->m;
+}
+
+void lock_debug_release(struct mutex *l)
+{
+	struct m *mp = getg()->m, *owner = l->owner;
+
+	if (!owner)
+		throwf("unlock of unlocked lock %s (rank %u) at %p",
+		       lockrank_name(l->rank), l->rank, l);
+	if (owner != mp)
+		throwf("unlock of lock %s (rank %u) at %p held by m%ld, "
+		       "not by m%ld", lockrank_name(l->rank), l->rank, l,
+		       owner->id, mp->id);
+	l->owner = NULL;
+	lockrank_release(&mp->locks_held, l->rank, l, throwf);
+}
+
+bool lock_owned(struct mutex *l)
+{
+	return __atomic_load_n(&l->owner, __ATOMIC_RELAXED) == getg()->m;
+}
+
+void lock_not_held(struct mutex *l, const char *func)
+{
+	struct m *owner = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+
+	if (!owner)
+		throwf("%s: lock %s (rank %u) not held (by anyone)", func,
+		       lockrank_name(l->rank), l->rank);
+	throwf("%s: lock %s (rank %u) held by m%ld, not by this M (m%ld)",
+	       func, lockrank_name(l->rank), l->rank, owner->id,
+	       getg()->m->id);
+}
+
+void precondition_failed(const char *func, const char *what)
+{
+	throwf("%s: %s", func, what);
+}
+
+void leaflock_debug(struct mutex *l)
+{
+	lock_debug_acquire(l);
+	uint32_t v = __atomic_exchange_n(&l->key, 1, __ATOMIC_ACQUIRE);
+	if (v != 0)
+		lock_slow(l, v);
+	lock_debug_acquired(l);
+}
+
+void leafunlock_debug(struct mutex *l)
+{
+	lock_debug_release(l);
+	uint32_t v = __atomic_exchange_n(&l->key, 0, __ATOMIC_RELEASE);
+	if (v != 1)
+		unlock_slow(l, v);
+}
+#endif
 
 /* The leaf locks' slow paths (lock.h): they keep every register. */
 LEAF_COLD void lock_slow_cold(struct mutex *l, uint32_t v)

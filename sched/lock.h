@@ -15,6 +15,40 @@
 void lock_slow(struct mutex *l, uint32_t v);
 void unlock_slow(struct mutex *l, uint32_t v);
 
+/* lock_init - @l unlocked, of rank @r (kernel/lockrank.h).  Before first
+ * use, by whoever owns the memory; MUTEX_INIT(r) for static locks. */
+static inline void lock_init(struct mutex *l, enum lockrank r)
+{
+	*l = (struct mutex)MUTEX_INIT(r);
+}
+
+/*
+ * Debug builds (make DEBUG=1) record each runtime lock's owner and each
+ * M's held locks, and check the rank order on every acquire (lock.c).
+ * lock_debug_acquire: before taking @l; lock_debug_acquired: after;
+ * lock_debug_release: before dropping it.  Release builds: nothing.
+ */
+#ifdef RT0_DEBUG
+void lock_debug_acquire(struct mutex *l);
+void lock_debug_acquired(struct mutex *l);
+void lock_debug_release(struct mutex *l);
+/* lock_owned - held by this M.  Any M. */
+bool lock_owned(struct mutex *l);
+void lock_not_held(struct mutex *l, const char *func) __noreturn;
+/* The precondition "@l held": throws naming the function if this M does
+ * not hold it. */
+#define assert_lock_held(l)						\
+	do {								\
+		if (!lock_owned(l))					\
+			lock_not_held(l, __func__);			\
+	} while (0)
+#else
+static inline void lock_debug_acquire(struct mutex *l) { }
+static inline void lock_debug_acquired(struct mutex *l) { }
+static inline void lock_debug_release(struct mutex *l) { }
+#define assert_lock_held(l) do { (void)(l); } while (0)
+#endif
+
 /*
  * Program text (apps/, tests/; built with RT0_USER_TEXT) may be stopped
  * asynchronously between any two instructions and resumed on another M,
@@ -32,14 +66,17 @@ void unlock_call(struct mutex *l);
 static inline void lock(struct mutex *l)
 {
 	getg()->m->locks++;
+	lock_debug_acquire(l);
 	uint32_t v = __atomic_exchange_n(&l->key, 1, __ATOMIC_ACQUIRE);
 	if (unlikely(v != 0))
 		lock_slow(l, v);
+	lock_debug_acquired(l);
 }
 
 /* unlock - release @l, waking a sleeper if one may wait.  Any M. */
 static inline void unlock(struct mutex *l)
 {
+	lock_debug_release(l);
 	uint32_t v = __atomic_exchange_n(&l->key, 0, __ATOMIC_RELEASE);
 	if (unlikely(v != 1))
 		unlock_slow(l, v);
@@ -66,6 +103,13 @@ bool lock_held(struct mutex *l);	/* held by someone (checks only) */
 LEAF_COLD void lock_slow_cold(struct mutex *l, uint32_t v);
 LEAF_COLD void unlock_slow_cold(struct mutex *l, uint32_t v);
 
+#ifdef RT0_DEBUG
+/* Debug builds: plain calls that record and check as lock() does. */
+void leaflock_debug(struct mutex *l);
+void leafunlock_debug(struct mutex *l);
+#define leaflock(l) leaflock_debug(l)
+#define leafunlock(l) leafunlock_debug(l)
+#else
 static __always_inline void leaflock(struct mutex *l)
 {
 	uint32_t v = __atomic_exchange_n(&l->key, 1, __ATOMIC_ACQUIRE);
@@ -85,6 +129,7 @@ static __always_inline void leafunlock(struct mutex *l)
 		__asm__ volatile("call unlock_slow_cold"
 				 :: "D"(l), "S"(v) : "memory", "cc");
 }
+#endif
 
 void noteclear(struct note *n);
 void notewakeup(struct note *n);

@@ -55,7 +55,8 @@
  * stops the M (a kernel wait on m->park) until startm hands it a P.
  *
  * Lock order: sched.lock before allglock and sched.gflock; a P's
- * timerslock is never held while taking sched.lock.
+ * timerslock is never held while taking sched.lock (the one table of
+ * ranks, checked by debug builds: kernel/lockrank.h).
  */
 #include "sched/proc.h"
 #include "sched/lock.h"
@@ -65,7 +66,10 @@
 #include "kernel/time.h"
 #include "arch/x86_64/x86.h"
 
-struct schedt sched;
+struct schedt sched = {
+	.lock = MUTEX_INIT(LOCKRANK_SCHED),
+	.gflock = MUTEX_INIT(LOCKRANK_GFREE),
+};
 struct m m0;
 struct g g0;
 struct p *allp[MAX_PROCS];
@@ -74,7 +78,7 @@ struct m *allm;
 int32_t ncpu_rt;
 bool mainStarted;
 
-struct mutex allglock;
+struct mutex allglock = MUTEX_INIT(LOCKRANK_ALLG);
 struct g *allgs;		/* allglock to add; read without it */
 static struct g *allgtail;	/* allglock */
 uint32_t allglen;		/* allglock */
@@ -1459,6 +1463,7 @@ static struct p *p_make(int32_t id)
 		throw("procresize: out of memory for a P");
 	pp->id = id;
 	pp->status = _Pgcstop;
+	lock_init(&pp->timerslock, LOCKRANK_TIMERS);
 	pp->cheaprand = rdtsc() * 0x9e3779b97f4a7c15ull + (uint64_t)id;
 	/* The timer heap's first page now, not at the first sleep. */
 	pp->timers = page_alloc(1);

@@ -114,6 +114,36 @@ static __always_inline void must_be_m(const char *what)
 }
 
 /*
+ * Debug-build preconditions (make DEBUG=1; nothing in release builds):
+ * assert_on_g0 - running on this M's g0 (the system stack);
+ * assert_on_curg - running a goroutine, not g0;
+ * assert_has_p - this M holds a P.
+ * Each throws naming the function whose precondition failed.
+ */
+#ifdef RT0_DEBUG
+void precondition_failed(const char *func, const char *what) __noreturn;
+#define assert_on_g0()							\
+	do {								\
+		if (getg() != getg()->m->g0)				\
+			precondition_failed(__func__, "not on g0");	\
+	} while (0)
+#define assert_on_curg()						\
+	do {								\
+		if (getg() == getg()->m->g0)				\
+			precondition_failed(__func__, "on g0, not a goroutine"); \
+	} while (0)
+#define assert_has_p()							\
+	do {								\
+		if (!getg()->m->p)					\
+			precondition_failed(__func__, "the M holds no P"); \
+	} while (0)
+#else
+#define assert_on_g0() do { } while (0)
+#define assert_on_curg() do { } while (0)
+#define assert_has_p() do { } while (0)
+#endif
+
+/*
  * cheaprand - a fast random number from @pp's own state (wyrand, as Go's
  * cheaprand); cheaprandn - one in [0, n), by multiply and shift
  * (Lemire's method: no division, bias below n / 2^32).  Owner P.

@@ -13,6 +13,7 @@
 #define RT0_RUNTIME2_H
 
 #include "kernel/lib.h"
+#include "kernel/lockrank.h"
 #include "sched/runq.h"
 #include "arch/x86_64/x86.h"
 
@@ -180,10 +181,20 @@ struct note {
 	uint32_t key;		/* 0: not signalled, 1: signalled; atomic */
 };
 
-/* A runtime lock (Go's mutex): spins briefly, then sleeps in the kernel. */
+/*
+ * A runtime lock (Go's mutex): spins briefly, then sleeps in the kernel.
+ * Set its rank with lock_init or MUTEX_INIT (sched/lock.h) before first
+ * use; a zeroed one ranks as a leaf (kernel/lockrank.h).
+ */
 struct mutex {
 	uint32_t key;		/* 0 unlocked, 1 locked, 2 locked with sleepers */
+	uint32_t rank;		/* enum lockrank; constant after init */
+#ifdef RT0_DEBUG
+	struct m *owner;	/* the M holding it, or NULL; written by the
+				 * holder (debug builds only) */
+#endif
 };
+#define MUTEX_INIT(r) { .key = 0, .rank = (r) }
 
 /* m->freeWait values (Go's freeMStack etc.). */
 enum {
@@ -228,6 +239,9 @@ struct m {
 	uint64_t syscalltick;	/* own M */
 	bool sysmon;		/* this M runs sysmon, without a P; constant */
 	uint64_t fastrand;	/* steal order seed; own M */
+#ifdef RT0_DEBUG
+	struct lockrank_held locks_held; /* runtime locks held; own M */
+#endif
 };
 
 #define RUNQ_SIZE 256

@@ -34,7 +34,9 @@ struct semaRoot {
 	struct sudog *treap;	/* one sudog per waited address; lock */
 } __attribute__((aligned(64)));
 
-static struct semaRoot semtable[SEMTABSZ];
+static struct semaRoot semtable[SEMTABSZ] = {
+	[0 ... SEMTABSZ - 1] = { .lock = MUTEX_INIT(LOCKRANK_SEMAROOT) },
+};
 
 static struct semaRoot *semroot(uint32_t *addr)
 {

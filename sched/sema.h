@@ -42,8 +42,10 @@ struct notifyList {
 	uint32_t wait;		/* next ticket to hand out; atomic add */
 	uint32_t notify;	/* next ticket to notify; written under lock,
 				 * read without it */
-	struct mutex lock;
-	uint32_t pad_;
+	struct mutex lock;	/* zeroed: ranks as a leaf */
+#ifndef RT0_DEBUG
+	uint64_t pad_;		/* room for struct mutex's debug owner */
+#endif
 	struct sudog *head;	/* parked waiters, by arrival; lock */
 	struct sudog *tail;	/* lock */
 };

@@ -125,6 +125,7 @@ static struct go_timer *timechan_alloc(int64_t period, void (*fn)(void *),
 
 	if (!tm)
 		throw("go_timer_new: out of memory");
+	lock_init(&tm->c.lock, LOCKRANK_HCHAN);
 	tm->c.elemsize = sizeof(int64_t);
 	tm->c.dataqsiz = 1;
 	tm->c.buf = (uint8_t *)&tm->slot;

@@ -158,8 +158,8 @@ static inline void go_once_do(go_once *o, void (*fn)(void *), void *arg)
 typedef struct go_notify_list {
 	uint32_t wait;		/* next ticket to hand out; atomic */
 	uint32_t notify;	/* next ticket to notify */
-	uint32_t lock;
-	uint32_t pad_;
+	uint32_t lock[4];	/* the runtime's lock (with room for its
+				 * debug-build owner) */
 	void *head, *tail;	/* the parked waiters */
 } go_notify_list;
 
