@@ -122,6 +122,7 @@ static void poll_locked(void)
 {
 	int c;
 
+	assert_spin_owned(&in_lock);
 	while ((c = uart_getc()) >= 0) {
 		if (c == CONSOLE_QUIT)
 			__atomic_add_fetch(&quit_requests, 1, __ATOMIC_RELEASE);

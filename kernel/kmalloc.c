@@ -35,6 +35,15 @@ static struct kclass classes[NCLASS] = {
 	KCLASS(4), KCLASS(5), KCLASS(6), KCLASS(7),
 };
 
+static uint64_t slab_pages;	/* pages held by slabs; atomic */
+static uint64_t live_objects;	/* allocated, not freed; atomic */
+
+void kmalloc_counts(uint64_t *pages, uint64_t *objects)
+{
+	*pages = __atomic_load_n(&slab_pages, __ATOMIC_RELAXED);
+	*objects = __atomic_load_n(&live_objects, __ATOMIC_RELAXED);
+}
+
 static inline uint64_t first_obj(uint32_t size)
 {
 	return ALIGN_UP(sizeof(struct slab), size < 64 ? size : 64);
@@ -47,6 +56,7 @@ static struct slab *slab_new(int cls)
 
 	if (!s)
 		return NULL;
+	__atomic_fetch_add(&slab_pages, 1, __ATOMIC_RELAXED);
 	uint64_t off = first_obj(size);
 	s->magic = SLAB_MAGIC;
 	s->cls = cls;
@@ -105,6 +115,7 @@ void *kmalloc(size_t size)
 	if (--s->nfree == 0)
 		list_del(c, s);
 	spin_unlock_irqrestore(&c->lock, f);
+	__atomic_fetch_add(&live_objects, 1, __ATOMIC_RELAXED);
 	memset(obj, 0, c->size);
 	return obj;
 }
@@ -119,6 +130,7 @@ void kfree(void *p)
 	struct kclass *c = &classes[s->cls];
 	BUG_ON(((uint64_t)p - (uint64_t)s - first_obj(c->size)) % c->size);
 
+	__atomic_fetch_sub(&live_objects, 1, __ATOMIC_RELAXED);
 	uint64_t f = spin_lock_irqsave(&c->lock);
 	*(void **)p = s->free;
 	s->free = p;
@@ -132,6 +144,7 @@ void kfree(void *p)
 	spin_unlock_irqrestore(&c->lock, f);
 	if (release) {
 		s->magic = 0;
+		__atomic_fetch_sub(&slab_pages, 1, __ATOMIC_RELAXED);
 		page_free(s, 1);
 	}
 }

@@ -119,6 +119,31 @@ void ktest_run_level(enum ktest_level level);
 /* ktest_finish - print the totals and exit with EXIT_OK or EXIT_FAIL. */
 void ktest_finish(void) __noreturn;
 
+/*
+ * Leak checks.  Around every test (not benchmarks) the runner reads a set
+ * of balances and, once the test returns, waits up to KTEST_SETTLE_MS for
+ * each to come back to where it was (goroutines finish exiting, kernel
+ * threads are reaped); a balance that does not fails the test, named with
+ * its change.  The kernel's balances count what nothing owns:
+ *   pages     pages in use, less those of kmalloc's slabs, of kernel
+ *             threads, and those the layers above say they own;
+ *   kthreads  live kernel threads, less those the layers above own;
+ *   kobjects  kmalloc objects, less those the layers above own.
+ * Caches that may grow (idle Ms, free Gs) are owned, not leaked; the layer
+ * keeping them says so through ktest_leak_owned, and adds balances of its
+ * own (goroutines) with ktest_leak_balance.  Both: before tests run.
+ */
+#define KTEST_SETTLE_MS 2000
+enum ktest_owned { KT_OWN_PAGES, KT_OWN_KTHREADS, KT_OWN_KOBJECTS, KT_OWN_N };
+void ktest_leak_owned(enum ktest_owned what, int64_t (*count)(void));
+void ktest_leak_balance(const char *name, int64_t (*count)(void));
+/* ktest_leak_expect - the running test keeps @delta of balance @name for
+ * good, by design (it says why); the check expects it. */
+void ktest_leak_expect(const char *name, int64_t delta);
+/* ktest_leak_nap - how the runner waits while a balance settles (the
+ * runtime's level: a goroutine sleep).  Default: a kernel sleep. */
+void ktest_leak_nap(void (*nap)(uint64_t ns));
+
 /* ktest_watchdog - called from every CPU's tick. */
 void ktest_watchdog(void);
 

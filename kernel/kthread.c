@@ -55,6 +55,14 @@ KPARAM_BOOL(kstat, kstat, "print per-CPU scheduler counters at exit");
 static struct spinlock all_lock = SPINLOCK_INIT(LOCKRANK_ALLTHREADS);
 static struct kthread *all_threads;	/* all_lock */
 static uint32_t nlive = 1;		/* kmain + created - reaped; atomic */
+static uint64_t npages;			/* their pages (kmain's excluded); atomic */
+
+/* A created thread's pages: its struct, and its own stack and guard. */
+static uint64_t thread_pages(const struct kthread *t)
+{
+	return 1 + (t->own_stack ? (t->stack_hi - t->stack_lo) / PAGE_SZ + 1
+				 : 0);
+}
 static uint32_t next_id = 1;		/* atomic */
 static uint64_t slice_tsc;		/* constant after kthread_init */
 static void (*signal_handler)(struct trapframe *tf);
@@ -73,6 +81,7 @@ static void finish_switch(struct kthread *prev);
 
 static void rq_push(struct cpu *c, struct kthread *t)
 {
+	assert_spin_owned(&c->rq_lock);
 	t->rq_next = NULL;
 	if (c->rq_tail)
 		c->rq_tail->rq_next = t;
@@ -87,6 +96,7 @@ static struct kthread *rq_pop(struct cpu *c, bool movable_only)
 {
 	struct kthread **pp = &c->rq_head, *prev = NULL;
 
+	assert_spin_owned(&c->rq_lock);
 	while (*pp && movable_only && (*pp)->pin_cpu >= 0) {
 		prev = *pp;
 		pp = &(*pp)->rq_next;
@@ -222,6 +232,7 @@ static void reap(struct kthread *t)
 	spin_unlock_irqrestore(&all_lock, f);
 
 	uint32_t *w = t->exit_word;
+	__atomic_fetch_sub(&npages, thread_pages(t), __ATOMIC_RELAXED);
 	if (t->own_stack) {
 		uint64_t base = t->stack_lo - PAGE_SZ;
 		vm_unguard(base);
@@ -241,6 +252,7 @@ static void finish_switch(struct kthread *prev)
 	struct cpu *c = this_cpu();
 	uint32_t st = c->prev_state;
 
+	assert_spin_owned(&c->rq_lock);
 	spin_unlock(&c->rq_lock);
 	if (st == KT_BLOCKING) {
 		uint32_t exp = KT_BLOCKING;
@@ -366,6 +378,11 @@ uint32_t kthread_count(void)
 	return __atomic_load_n(&nlive, __ATOMIC_ACQUIRE);
 }
 
+uint64_t kthread_pages(void)
+{
+	return __atomic_load_n(&npages, __ATOMIC_RELAXED);
+}
+
 /* ---- creation ---- */
 
 /* The stack of a thread that has never run: a kswitch to it starts it
@@ -432,6 +449,7 @@ struct kthread *kthread_create(const char *name, kthread_fn fn, void *arg,
 	t->pin_cpu = cpu;
 	kthread_stack_init(t);
 	all_add(t);
+	__atomic_fetch_add(&npages, thread_pages(t), __ATOMIC_RELAXED);
 	__atomic_fetch_add(&nlive, 1, __ATOMIC_RELAXED);
 	t->state = KT_RUNNABLE;
 	enqueue(t);
@@ -566,6 +584,7 @@ void kthread_init(void)
 {
 	struct cpu *c = this_cpu();
 
+	assert_irqs_off();
 	slice_tsc = ns_to_tsc((uint64_t)slice_ms * NSEC_PER_MSEC);
 	trap_set_handler(V_SIGNAL, signal_ipi);
 	struct kthread *idle = alloc_thread("idle0");

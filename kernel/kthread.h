@@ -140,6 +140,8 @@ uint32_t kthread_set_slice_ms(uint32_t ms);
 
 /* kthread_count - live threads (created minus fully exited), idle excluded. */
 uint32_t kthread_count(void);
+/* kthread_pages - pages held by live threads (structs and own stacks). */
+uint64_t kthread_pages(void);
 
 /* Preemption control: a count, as Linux's preempt_count. */
 void preempt_disable(void);

@@ -37,5 +37,8 @@ uint64_t mem_total_pages(void);	/* pages the allocator manages */
 #define KMALLOC_MAX 2048
 void *kmalloc(size_t size);
 void kfree(void *p);
+/* kmalloc_counts - pages its slabs hold and objects allocated, now (the
+ * test runner's leak checks).  Any context. */
+void kmalloc_counts(uint64_t *pages, uint64_t *objects);
 
 #endif

@@ -80,6 +80,7 @@ void cpu_early_init(void)
 
 void cpu_setup(struct cpu *c)
 {
+	assert_irqs_off();
 	gdt_init_cpu(&c->arch);
 	idt_load();
 	cpu_enable_features();

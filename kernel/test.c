@@ -6,6 +6,8 @@
 #include "cpu.h"
 #include "exit.h"
 #include "kthread.h"
+#include "kwait.h"
+#include "mem.h"
 #include "time.h"
 #include "../arch/x86_64/x86.h"
 
@@ -200,6 +202,145 @@ static void run_bench(const struct ktest *t)
 	}
 }
 
+/* ---- leak checks (ktest.h) ---- */
+
+#define MAX_OWNERS 4
+#define MAX_BALANCES 8
+
+static int64_t (*owners[KT_OWN_N][MAX_OWNERS])(void);
+static uint32_t nowners[KT_OWN_N];
+
+static int64_t owned(enum ktest_owned what)
+{
+	int64_t n = 0;
+
+	for (uint32_t i = 0; i < nowners[what]; i++)
+		n += owners[what][i]();
+	return n;
+}
+
+static int64_t leak_pages(void)
+{
+	uint64_t slab, objects;
+
+	kmalloc_counts(&slab, &objects);
+	return (int64_t)(mem_total_pages() - mem_free_pages() - slab -
+			 kthread_pages()) - owned(KT_OWN_PAGES);
+}
+
+static int64_t leak_kthreads(void)
+{
+	return (int64_t)kthread_count() - owned(KT_OWN_KTHREADS);
+}
+
+static int64_t leak_kobjects(void)
+{
+	uint64_t slab, objects;
+
+	kmalloc_counts(&slab, &objects);
+	return (int64_t)objects - owned(KT_OWN_KOBJECTS);
+}
+
+static struct {
+	const char *name;
+	int64_t (*count)(void);
+} balances[MAX_BALANCES] = {
+	{ "pages", leak_pages },
+	{ "kthreads", leak_kthreads },
+	{ "kobjects", leak_kobjects },
+};
+static uint32_t nbalances = 3;
+
+static void nap_kernel(uint64_t ns)
+{
+	ksleep_until(nanotime() + ns);
+}
+
+static void (*leak_nap)(uint64_t ns) = nap_kernel;
+
+void ktest_leak_owned(enum ktest_owned what, int64_t (*count)(void))
+{
+	BUG_ON((uint32_t)what >= KT_OWN_N || nowners[what] == MAX_OWNERS);
+	owners[what][nowners[what]++] = count;
+}
+
+void ktest_leak_balance(const char *name, int64_t (*count)(void))
+{
+	BUG_ON(nbalances == MAX_BALANCES);
+	balances[nbalances].name = name;
+	balances[nbalances++].count = count;
+}
+
+static int64_t leak_expected[MAX_BALANCES];	/* the running test's */
+
+void ktest_leak_expect(const char *name, int64_t delta)
+{
+	for (uint32_t i = 0; i < nbalances; i++)
+		if (!strcmp(balances[i].name, name)) {
+			leak_expected[i] += delta;
+			return;
+		}
+	panic("ktest_leak_expect: no balance '%s'", name);
+}
+
+void ktest_leak_nap(void (*nap)(uint64_t ns))
+{
+	leak_nap = nap;
+}
+
+static void leak_snapshot(int64_t *v)
+{
+	for (uint32_t i = 0; i < nbalances; i++)
+		v[i] = balances[i].count();
+}
+
+static void leak_begin(int64_t *before)
+{
+	memset(leak_expected, 0, sizeof(leak_expected));
+	leak_snapshot(before);
+}
+
+/*
+ * After test @t: wait for every balance to come back to @before (or
+ * below: what an earlier test left behind may be reclaimed meanwhile),
+ * all at one reading, then fail @t naming each that never did.  Some
+ * balances move while the runtime works (an M spins a moment, busy), so
+ * a balance that came back at any reading is not named.
+ */
+static void leak_check(const struct ktest *t, const int64_t *before)
+{
+	int64_t now[MAX_BALANCES], least[MAX_BALANCES];
+	uint64_t end = nanotime() + KTEST_SETTLE_MS * NSEC_PER_MSEC;
+
+	for (uint32_t i = 0; i < nbalances; i++)
+		least[i] = INT64_MAX;
+	for (;;) {
+		bool settled = true;
+		leak_snapshot(now);
+		for (uint32_t i = 0; i < nbalances; i++) {
+			int64_t over = now[i] - before[i] - leak_expected[i];
+			settled &= over <= 0;
+			if (over < least[i])
+				least[i] = over;
+		}
+		if (settled)
+			return;
+		if (nanotime() >= end)
+			break;
+		leak_nap(NSEC_PER_MSEC);
+	}
+	char msg[160];
+	int n = 0;
+	for (uint32_t i = 0; i < nbalances && n < (int)sizeof(msg); i++)
+		if (least[i] > 0)
+			n += snprintf(msg + n, sizeof(msg) - n, " %s +%ld",
+				      balances[i].name, least[i]);
+	if (!n)
+		snprintf(msg, sizeof(msg), " each came back, never all at once");
+	ktest_fail(t->file, t->line, "leak after %d ms:%s", KTEST_SETTLE_MS,
+		   msg);
+}
+
 static void run_one(const struct ktest *t)
 {
 	if (t->flags & KT_BENCH) {
@@ -207,7 +348,9 @@ static void run_one(const struct ktest *t)
 		return;
 	}
 	uint32_t tmo = t->timeout_s ? t->timeout_s : KTEST_DEFAULT_TIMEOUT_S;
+	int64_t before[MAX_BALANCES];
 
+	leak_begin(before);
 	current = t;
 	current_n = next_n++;
 	current_thread = kthread_current();
@@ -217,6 +360,8 @@ static void run_one(const struct ktest *t)
 	__atomic_store_n(&deadline_tsc, rdtsc() + tsc_hz * tmo,
 			 __ATOMIC_RELEASE);
 	t->fn();
+	if (!ktest_failed())
+		leak_check(t, before);
 	uint64_t zero_expected = __atomic_exchange_n(&deadline_tsc, 0,
 						     __ATOMIC_ACQ_REL);
 	if (!zero_expected) {

@@ -11,6 +11,7 @@
 
 void tick(struct trapframe *tf, bool is_tick)
 {
+	assert_irqs_off();
 	if (is_tick) {
 		vm_tlb_sync();
 		ktest_watchdog();

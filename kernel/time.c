@@ -115,6 +115,7 @@ void time_init(void)
 	uint64_t hz[3];
 	uint32_t pit_ticks = PIT_HZ / 500;	/* 2 ms */
 
+	assert_irqs_off();
 	for (int i = 0; i < 3; i++) {
 		uint32_t seen;
 		uint64_t d = pit_measure(read_tsc, pit_ticks, &seen);
@@ -147,6 +148,7 @@ void timer_program(void)
 	uint64_t when = c->next_tick;
 	uint64_t kt = ktimer_next();
 
+	assert_irqs_off();
 	if (kt) {
 		uint64_t t = ns_to_tsc(kt);
 		if (t < when)
@@ -163,6 +165,7 @@ void timer_program(void)
 /* timer_program_if_earlier - a kernel timer at @ns was armed here. */
 void timer_program_if_earlier(uint64_t ns)
 {
+	assert_irqs_off();
 	if (ns_to_tsc(ns) < this_cpu()->armed)
 		timer_program();
 }
@@ -192,6 +195,7 @@ void tick_start_cpu(void)
 {
 	struct cpu *c = this_cpu();
 
+	assert_irqs_off();
 	tick_tsc = tsc_hz / tick_hz;
 	trap_set_handler(V_TIMER, tick_handler);
 	c->next_tick = rdtsc() + tick_tsc;

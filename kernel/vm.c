@@ -56,6 +56,7 @@ static void map(uint64_t lo, uint64_t hi, uint64_t flags, bool large)
  */
 void vm_init(void)
 {
+	assert_irqs_off();
 	nx = cpufeat.nx ? PTE_NX : 0;
 	pt_init(pt_page);
 	root = pt_new_root();
@@ -139,6 +140,7 @@ void vm_tlb_sync(void)
 	struct cpu *c = this_cpu();
 	uint64_t g = __atomic_load_n(&guard_gen, __ATOMIC_ACQUIRE);
 
+	assert_irqs_off();
 	if (c->tlb_gen != g) {
 		c->tlb_gen = g;
 		write_cr3(read_cr3());

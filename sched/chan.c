@@ -37,10 +37,13 @@
 
 /* ---- wait queues ---- */
 
+/* waitq_enqueue - @sgp (its c set) at the tail of @q.  Channel lock
+ * held. */
 void waitq_enqueue(struct waitq *q, struct sudog *sgp)
 {
 	struct sudog *x = q->last;
 
+	assert_lock_held(&sgp->c->lock);
 	sgp->next = NULL;
 	sgp->prev = x;
 	if (x)
@@ -63,6 +66,7 @@ struct sudog *waitq_dequeue(struct waitq *q)
 		struct sudog *sgp = q->first;
 		if (!sgp)
 			return NULL;
+		assert_lock_held(&sgp->c->lock);
 		struct sudog *y = sgp->next;
 		if (y) {
 			y->prev = NULL;
@@ -93,6 +97,7 @@ void waitq_remove(struct waitq *q, struct sudog *sgp)
 {
 	struct sudog *x = sgp->prev, *y = sgp->next;
 
+	assert_lock_held(&sgp->c->lock);
 	if (x) {
 		x->next = y;
 		if (y)
@@ -232,6 +237,8 @@ static __always_inline void chan_queue(struct waitq *q, struct hchan *c,
 static __attribute__((noinline)) uint64_t
 chansend_locked(struct hchan *c, const void *ep, struct sudog *sg_wait)
 {
+	assert_lock_held(&c->lock);
+	assert_on_curg();
 	if (c->closed) {
 		leafunlock(&c->lock);
 		panicplain("send on closed channel");
@@ -277,6 +284,7 @@ __fastpath
 uint64_t chansend_c(struct hchan *c, const void *ep, struct sudog *sg_wait)
 {
 	must_be_m("go_chan_send");
+	assert_on_curg();
 	if (unlikely(!c))
 		noreturn_call1(chan_nil_block, waitReasonChanSendNilChan);
 	leaflock(&c->lock);
@@ -352,6 +360,8 @@ BUILD_ASSERT(CHAN_PARK > RECV_VALUE && CHAN_CLOSED > RECV_VALUE &&
 static __attribute__((noinline)) uint64_t
 chanrecv_locked(struct hchan *c, void *ep, struct sudog *sg_wait)
 {
+	assert_lock_held(&c->lock);
+	assert_on_curg();
 	if (c->closed) {
 		if (c->qcount == 0) {
 			leafunlock(&c->lock);
@@ -395,6 +405,7 @@ __fastpath
 uint64_t chanrecv_c(struct hchan *c, void *ep, struct sudog *sg_wait)
 {
 	must_be_m("go_chan_recv");
+	assert_on_curg();
 	if (unlikely(!c))
 		noreturn_call1(chan_nil_block, waitReasonChanReceiveNilChan);
 	leaflock(&c->lock);

@@ -135,6 +135,7 @@ static __always_inline void chan_bufget(struct hchan *c, void *ep)
 static __always_inline struct g *chan_sendto(struct hchan *c, struct sudog *sg,
 					     const void *ep)
 {
+	assert_lock_held(&c->lock);
 	if (sg->elem)
 		elemmove(sg->elem, ep, c->elemsize);	/* sendDirect */
 	sg->success = true;
@@ -144,6 +145,7 @@ static __always_inline struct g *chan_sendto(struct hchan *c, struct sudog *sg,
 static __always_inline struct g *chan_recvfrom(struct hchan *c,
 					       struct sudog *sg, void *ep)
 {
+	assert_lock_held(&c->lock);
 	if (c->dataqsiz == 0) {
 		if (ep)
 			elemmove(ep, sg->elem, c->elemsize);	/* recvDirect */

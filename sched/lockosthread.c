@@ -79,6 +79,7 @@ void stoplockedm(void)
 {
 	struct m *mp = getg()->m;
 
+	assert_on_g0();
 	if (!mp->lockedg || mp->lockedg->lockedm != mp)
 		throw("stoplockedm: inconsistent locking");
 	if (mp->p)
@@ -104,6 +105,7 @@ void startlockedm(struct g *gp)
 {
 	struct m *mp = gp->lockedm;
 
+	assert_on_g0();
 	if (mp == getg()->m)
 		throw("startlockedm: locked to me");
 	if (mp->nextp)

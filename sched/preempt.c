@@ -65,13 +65,15 @@ static bool isAsyncSafePoint(struct kthread *t, struct m *mp, struct g *gp,
 	       tf->rsp <= gp->stack.hi;
 }
 
-/* The kernel's signal handler for Ms (kthread_set_signal_handler). */
+/* The kernel's signal handler for Ms (kthread_set_signal_handler): on
+ * the way out of an interrupt, interrupts off. */
 static void sigpreempt(struct trapframe *tf)
 {
 	struct kthread *t = kthread_current();
 	struct m *mp = t->user;
 	struct g *gp = mp ? mp->curg : NULL;
 
+	assert_irqs_off();
 	if (!gp || !__atomic_load_n(&gp->preempt, __ATOMIC_ACQUIRE))
 		return;			/* nothing (any more) to do */
 	if (!isAsyncSafePoint(t, mp, gp, tf)) {
@@ -144,6 +146,7 @@ bool preemptone_locked(struct p *pp)
 	struct m *mp = __atomic_load_n(&pp->m, __ATOMIC_ACQUIRE);
 	struct g *gp = mp && mp != getg()->m ? mp->curg : NULL;
 
+	assert_lock_held(&sched.lock);
 	if (!gp || gp == mp->g0)
 		return false;
 	__atomic_store_n(&gp->preempt, 1, __ATOMIC_RELEASE);

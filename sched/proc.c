@@ -166,6 +166,7 @@ void forEachG(void (*fn)(struct g *gp, void *arg), void *arg)
 
 static void globrunqputbatch(struct g *head, struct g *tail, int32_t n)
 {
+	assert_lock_held(&sched.lock);
 	tail->schedlink = NULL;
 	if (sched.runqtail)
 		sched.runqtail->schedlink = head;
@@ -177,12 +178,14 @@ static void globrunqputbatch(struct g *head, struct g *tail, int32_t n)
 
 void globrunqput(struct g *gp)
 {
+	assert_lock_held(&sched.lock);
 	globrunqputbatch(gp, gp, 1);
 }
 
 /* globrunqputhead - @gp at the head of the global queue.  sched.lock. */
 static void globrunqputhead(struct g *gp)
 {
+	assert_lock_held(&sched.lock);
 	gp->schedlink = sched.runqhead;
 	sched.runqhead = gp;
 	if (!sched.runqtail)
@@ -194,6 +197,7 @@ static void globrunqputhead(struct g *gp)
  * one to return, the rest into pp's local queue.  sched.lock held. */
 struct g *globrunqget(struct p *pp, int32_t max)
 {
+	assert_lock_held(&sched.lock);
 	if (sched.runqsize == 0)
 		return NULL;
 	int32_t n = sched.runqsize / gomaxprocs + 1;
@@ -259,6 +263,7 @@ static bool idlep_read(int32_t id)
 
 void pidleput(struct p *pp)
 {
+	assert_lock_held(&sched.lock);
 	if (!runqempty(pp))
 		throw("pidleput: P has non-empty run queue");
 	idlep_set(pp->id, true);
@@ -269,6 +274,7 @@ void pidleput(struct p *pp)
 
 struct p *pidleget(void)
 {
+	assert_lock_held(&sched.lock);
 	struct p *pp = sched.pidle;
 
 	if (pp) {
@@ -282,6 +288,7 @@ struct p *pidleget(void)
 /* A spinning M found work: take an idle P, or ask someone to spin. */
 static struct p *pidlegetSpinning(void)
 {
+	assert_lock_held(&sched.lock);
 	struct p *pp = pidleget();
 
 	if (!pp)
@@ -291,6 +298,7 @@ static struct p *pidlegetSpinning(void)
 
 static void mput(struct m *mp)
 {
+	assert_lock_held(&sched.lock);
 	mp->schedlink = sched.midle;
 	sched.midle = mp;
 	sched.nmidle++;
@@ -299,6 +307,7 @@ static void mput(struct m *mp)
 
 static struct m *mget(void)
 {
+	assert_lock_held(&sched.lock);
 	struct m *mp = sched.midle;
 
 	if (mp) {
@@ -376,7 +385,9 @@ static void resetspinning(void)
 /**
  * wakep - start a spinning M if there is an idle P and no spinning M.
  * Called after submitting work (the StoreLoad pattern above: the work is
- * published before nmspinning is read).  Any M with a P.
+ * published before nmspinning is read).  Any M, with or without a P:
+ * it uses none of its own, and handoffp calls it without one (a timer
+ * on the P it has just made idle: timers_wake_waiter).
  *
  * "No idle P" is found under sched.lock (pidlegetSpinning), not by a
  * racy look at npidle first: then needspinning is raised, and an M that
@@ -417,6 +428,8 @@ void startm(struct p *pp, bool spinning, bool lockheld)
 {
 	struct m *mp = acquirem();
 
+	if (lockheld)
+		assert_lock_held(&sched.lock);
 	if (!lockheld)
 		lock(&sched.lock);
 	if (!pp) {
@@ -593,6 +606,7 @@ static void newgoid_batch(struct p *pp)
  * and guard page included.  On g0. */
 static __attribute__((noinline)) struct g *newproc_malg(void)
 {
+	assert_on_g0();
 	struct g *newg = malg(G_STACK_SIZE);
 	if (!newg)
 		throw("newproc: out of memory for a goroutine");
@@ -627,6 +641,8 @@ static __cold_regs void newgoid_batch_cold(void)
  */
 void newproc1(uint64_t fn, uint64_t arg, uint64_t callerpc)
 {
+	assert_on_g0();
+	assert_has_p();
 	struct p *pp = getg()->m->p;
 	struct g *newg = gfget(pp);
 
@@ -687,6 +703,7 @@ void execute(struct g *gp, bool inheritTime)
 {
 	struct m *mp = getg()->m;
 
+	assert_on_g0();
 	execute_prep(mp, mp->p, gp, inheritTime);
 	gogo(&gp->sched);
 }
@@ -776,6 +793,8 @@ static __attribute__((noinline)) struct g *findrunnable(bool *inheritTime)
 	struct m *mp = getg()->m;
 	struct g *gp;
 
+	assert_on_g0();
+	assert_has_p();
 top:;
 	if (gcwaiting()) {
 		gcstopm();	/* back with a P once the world starts */
@@ -1241,6 +1260,8 @@ void mcall_not_curg(void)
 
 /* ---- Ms ---- */
 
+int64_t m_pages;
+
 /* Free the g0 stacks of exited Ms whose threads left them (allocm). */
 void freem_reap(void)
 {
@@ -1265,6 +1286,7 @@ void freem_reap(void)
 		next = mp->freelink;
 		stackfree(&mp->g0->stack);
 		page_free(mp, 1);	/* m, g0 and TLS share one page */
+		__atomic_fetch_sub(&m_pages, 1, __ATOMIC_RELAXED);
 	}
 }
 
@@ -1274,6 +1296,7 @@ void freem_reap(void)
  */
 void checkmcount(void)
 {
+	assert_lock_held(&sched.lock);
 	if (mcount() > sched.maxmcount) {
 		kprintf("runtime: program exceeds %d-thread limit\n",
 			sched.maxmcount);
@@ -1304,6 +1327,7 @@ static struct m *allocm(void (*fn)(void), int64_t id)
 	struct m *mp = page_alloc_zeroed(1);
 	if (!mp)
 		throw("allocm: out of memory");
+	__atomic_fetch_add(&m_pages, 1, __ATOMIC_RELAXED);
 	mp->mstartfn = fn;
 	mp->g0 = (struct g *)((uint8_t *)mp + g0off);
 	if (!stackalloc(&mp->g0->stack, G0_STACK_SIZE))
@@ -1365,6 +1389,7 @@ void mstart1(void)
  */
 static void mexit(struct m *mp)
 {
+	assert_on_g0();
 	if (mp == &m0) {
 		/* Like Go's main thread: wedge it rather than exit. */
 		handoffp(releasep());
@@ -1430,6 +1455,7 @@ static void count_g(struct g *gp, void *arg)
  */
 void checkdead(void)
 {
+	assert_lock_held(&sched.lock);
 	int64_t run = mcount() - sched.nmidle - sched.nmidlelocked - sched.nmsys;
 
 	if (run > 0 || !mainStarted)
@@ -1486,6 +1512,9 @@ static void p_destroy(struct p *pp)
 	int n = 0;
 	bool inherit;
 
+	assert_lock_held(&sched.lock);
+	assert_has_p();
+	assert_world_stopped();
 	for (struct g *gp; (gp = runqget(pp, &inherit)) != NULL;)
 		gs[n++] = gp;		/* runnext first, then the ring */
 	while (n > 0)
@@ -1520,6 +1549,7 @@ struct p *procresize(int32_t nprocs)
 	struct m *mp = getg()->m;
 	struct p *runnable = NULL;
 
+	assert_lock_held(&sched.lock);
 	if (nprocs < 1 || nprocs > MAX_PROCS)
 		throwf("procresize: %d Ps (1..%d)", nprocs, MAX_PROCS);
 	for (int32_t i = old; i < nprocs; i++) {

@@ -117,7 +117,8 @@ static __always_inline void must_be_m(const char *what)
  * Debug-build preconditions (make DEBUG=1; nothing in release builds):
  * assert_on_g0 - running on this M's g0 (the system stack);
  * assert_on_curg - running a goroutine, not g0;
- * assert_has_p - this M holds a P.
+ * assert_has_p - this M holds a P;
+ * assert_world_stopped - the world is stopped (or stopping: gcwaiting).
  * Each throws naming the function whose precondition failed.
  */
 #ifdef RT0_DEBUG
@@ -137,7 +138,14 @@ void precondition_failed(const char *func, const char *what) __noreturn;
 		if (!getg()->m->p)					\
 			precondition_failed(__func__, "the M holds no P"); \
 	} while (0)
+#define assert_world_stopped()						\
+	do {								\
+		if (!__atomic_load_n(&sched.gcwaiting, __ATOMIC_ACQUIRE)) \
+			precondition_failed(__func__,			\
+					    "the world is not stopped");	\
+	} while (0)
 #else
+#define assert_world_stopped() do { } while (0)
 #define assert_on_g0() do { } while (0)
 #define assert_on_curg() do { } while (0)
 #define assert_has_p() do { } while (0)
@@ -308,6 +316,7 @@ static __always_inline void goready_inline(struct g *gp)
 {
 	uint32_t cur = _Gwaiting;
 
+	assert_has_p();
 	if (unlikely(!__atomic_compare_exchange_n(&gp->atomicstatus, &cur,
 						  _Grunnable, false,
 						  __ATOMIC_ACQ_REL,
@@ -330,6 +339,7 @@ static __always_inline void goready_inline(struct g *gp)
  */
 static __always_inline void goready_dequeued(struct g *gp)
 {
+	assert_has_p();
 	casgstatus_own(gp, _Gwaiting, _Grunnable);
 	gp->waitreason = NULL;
 	runqput(getg()->m->p, gp, true);
@@ -347,6 +357,8 @@ struct g *globrunqget(struct p *pp, int32_t max);
 void pidleput(struct p *pp);
 struct p *pidleget(void);
 int64_t mcount(void);
+extern int64_t m_pages;		/* pages of struct m (g0, TLS) not yet
+				 * freed, on allm or sched.freem; atomic */
 void checkmcount(void);
 struct m *acquirem(void);
 void releasem(struct m *mp);
@@ -359,6 +371,9 @@ void forEachG(void (*fn)(struct g *gp, void *arg), void *arg);
 extern struct mutex allglock;
 extern struct g *allgs;
 extern uint32_t allglen;
+
+/* leakcheck.c */
+void leakcheck_init(void);
 
 /* lockosthread.c */
 void LockOSThread(void);
@@ -401,6 +416,7 @@ void preempt_init(void);
 /* stack.c */
 bool stackalloc(struct stack *s, uint64_t size);
 void stackfree(struct stack *s);
+extern int64_t stack_pages;	/* pages of all stacks (and guards); atomic */
 struct g *malg(uint64_t stacksize);
 void stack_init(void);
 

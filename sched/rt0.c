@@ -143,6 +143,7 @@ static void runtime_main(void *arg)
 	mainStarted = true;
 	sysmon_start();
 	if (ktest_selected() || kbench_selected()) {
+		leakcheck_init();
 		ktest_run_level(KTEST_RUNTIME);
 		ktest_finish();
 	}

@@ -73,6 +73,7 @@ static bool selparkcommit(struct g *gp, void *unused)
 {
 	struct hchan *lastc = NULL;
 
+	assert_on_g0();
 	for (struct sudog *sg = gp->waiting; sg; sg = sg->waitlink) {
 		if (sg->c != lastc && lastc)
 			leafunlock(&lastc->lock);

@@ -63,6 +63,7 @@ static void rotateLeft(struct semaRoot *root, struct sudog *x)
 {
 	struct sudog *p = x->parent, *y = x->next, *b = y->prev;
 
+	assert_lock_held(&root->lock);
 	y->prev = x;
 	x->parent = y;
 	x->next = b;
@@ -84,6 +85,7 @@ static void rotateRight(struct semaRoot *root, struct sudog *y)
 {
 	struct sudog *p = y->parent, *x = y->prev, *b = x->next;
 
+	assert_lock_held(&root->lock);
 	x->next = y;
 	y->parent = x;
 	y->prev = b;
@@ -124,6 +126,7 @@ static void semaroot_queue(struct semaRoot *root, uint32_t *addr,
 {
 	struct sudog *last = NULL, **pt = &root->treap, *t;
 
+	assert_lock_held(&root->lock);
 	s->g = getg();
 	s->elem = addr;
 	s->next = s->prev = NULL;
@@ -175,6 +178,7 @@ static struct sudog *semaroot_dequeue(struct semaRoot *root, uint32_t *addr)
 {
 	struct sudog **ps = &root->treap, *s;
 
+	assert_lock_held(&root->lock);
 	for (s = *ps; s; s = *ps) {
 		if (s->elem == addr)
 			break;
@@ -245,6 +249,7 @@ void semrelease1(uint32_t *addr, bool handoff)
 {
 	struct semaRoot *root = semroot(addr);
 
+	assert_has_p();
 	__atomic_add_fetch(addr, 1, __ATOMIC_SEQ_CST);
 	/* After the add (a full barrier): see the semacquire loop. */
 	if (__atomic_load_n(&root->nwait, __ATOMIC_SEQ_CST) == 0)

@@ -13,6 +13,8 @@
 #include "kernel/mem.h"
 #include "kernel/vm.h"
 
+int64_t stack_pages;
+
 bool stackalloc(struct stack *s, uint64_t size)
 {
 	uint64_t pages = ALIGN_UP(size, PAGE_SZ) / PAGE_SZ + 1;
@@ -20,6 +22,7 @@ bool stackalloc(struct stack *s, uint64_t size)
 
 	if (!base)
 		return false;
+	__atomic_fetch_add(&stack_pages, pages, __ATOMIC_RELAXED);
 	vm_guard((uint64_t)base);
 	s->lo = (uint64_t)base + PAGE_SZ;
 	s->hi = (uint64_t)base + pages * PAGE_SZ;
@@ -31,6 +34,8 @@ void stackfree(struct stack *s)
 	uint64_t base = s->lo - PAGE_SZ;
 
 	vm_unguard(base);
+	__atomic_fetch_sub(&stack_pages, (s->hi - base) / PAGE_SZ,
+			   __ATOMIC_RELAXED);
 	page_free((void *)base, (s->hi - base) / PAGE_SZ);
 	s->lo = s->hi = 0;
 }

@@ -54,6 +54,7 @@ static void preemptall_locked(void)
 {
 	struct p *mine = getg()->m->p;
 
+	assert_lock_held(&sched.lock);
 	for (int32_t i = 0; i < gomaxprocs; i++) {
 		struct p *pp = allp[i];
 		if (pp != mine && __atomic_load_n(&pp->status, __ATOMIC_ACQUIRE) ==
@@ -65,6 +66,7 @@ static void preemptall_locked(void)
 /* One P stopped: the last one wakes the stopping M.  sched.lock held. */
 static void stopwait_done_locked(void)
 {
+	assert_lock_held(&sched.lock);
 	if (--sched.stopwait == 0)
 		notewakeup(&sched.stopnote);
 	else if (sched.stopwait < 0)
@@ -80,6 +82,8 @@ void gcstopm(void)
 {
 	struct m *mp = getg()->m;
 
+	assert_on_g0();
+	assert_has_p();
 	if (!__atomic_load_n(&sched.gcwaiting, __ATOMIC_ACQUIRE))
 		throw("gcstopm: the world is not stopping");
 	if (mp->spinning) {
@@ -102,6 +106,7 @@ void gcstopm(void)
  */
 bool handoffp_gcstop_locked(struct p *pp)
 {
+	assert_lock_held(&sched.lock);
 	if (!__atomic_load_n(&sched.gcwaiting, __ATOMIC_ACQUIRE))
 		return false;
 	pp->status = _Pgcstop;
@@ -119,6 +124,7 @@ void entersyscall_gcwait(void *unused)
 	struct p *pp = getg()->m->oldp;
 	uint32_t s = _Psyscall;
 
+	assert_on_g0();
 	lock(&sched.lock);
 	if (sched.stopwait > 0 &&
 	    __atomic_compare_exchange_n(&pp->status, &s, _Pgcstop, false,
@@ -136,6 +142,7 @@ static void stopTheWorldWithSema(void *unused)
 	struct p *mine = mp->p;
 	int64_t t0 = (int64_t)nanotime();
 
+	assert_on_g0();
 	lock(&sched.lock);
 	sched.stopwait = gomaxprocs;
 	__atomic_store_n(&sched.gcwaiting, 1, __ATOMIC_SEQ_CST);
@@ -198,6 +205,7 @@ static void stopTheWorldWithSema(void *unused)
 /* Start it again (Go's startTheWorldWithSema), on g0. */
 static void startTheWorldWithSema(void *unused)
 {
+	assert_on_g0();
 	lock(&sched.lock);
 	struct p *runnable = procresize(startprocs);
 	__atomic_store_n(&sched.gcwaiting, 0, __ATOMIC_SEQ_CST);

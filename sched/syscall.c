@@ -24,6 +24,7 @@
 /* Wake sysmon from its deep sleep, if it sleeps.  sched.lock held. */
 void wake_sysmon_locked(void)
 {
+	assert_lock_held(&sched.lock);
 	if (__atomic_load_n(&sched.sysmonwait, __ATOMIC_ACQUIRE)) {
 		__atomic_store_n(&sched.sysmonwait, 0, __ATOMIC_RELEASE);
 		notewakeup(&sched.sysmonnote);
@@ -60,6 +61,7 @@ void entersyscall(void)
 	struct g *gp = getg();
 	struct m *mp = gp->m;
 
+	assert_on_curg();
 	mp->locks++;		/* no preemption while the state is mixed */
 	reentersyscall((uint64_t)__builtin_return_address(0),
 		       *(uint64_t *)__builtin_frame_address(0));
@@ -130,6 +132,7 @@ static bool exitsyscallfast(struct m *mp, struct p *oldp)
 /* No P for us: queue the G and stop the M.  On g0. */
 static void exitsyscall0(struct g *gp)
 {
+	assert_on_g0();
 	casgstatus(gp, _Gsyscall, _Grunnable);
 	gp->m->curg = NULL;
 	gp->m = NULL;

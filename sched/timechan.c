@@ -45,6 +45,8 @@ static void timechan_fire(void *arg, int64_t when)
 	int64_t wake = 0;
 	struct g *gp = NULL;
 
+	assert_on_g0();
+	assert_has_p();
 	leaflock(&c->lock);
 	if (tm->when != when) {
 		leafunlock(&c->lock);		/* stopped or re-armed */
@@ -85,6 +87,7 @@ static bool timechan_stop_locked(struct go_timer *tm)
 	struct hchan *c = &tm->c;
 	bool pending = tm->when != 0;
 
+	assert_lock_held(&c->lock);
 	tm->when = 0;
 	timer_del(&tm->t);	/* if it is firing right now, it drops */
 	if (c->qcount) {
@@ -102,6 +105,7 @@ static bool timechan_stop_locked(struct go_timer *tm)
  */
 static int64_t timechan_arm_locked(struct go_timer *tm, int64_t ns)
 {
+	assert_lock_held(&tm->c.lock);
 	int64_t now = (int64_t)nanotime();
 	int64_t when = ns > INT64_MAX - now ? INT64_MAX : now + (ns > 0 ? ns : 0);
 

@@ -24,6 +24,7 @@ static void set_timer0(struct p *pp)
 	int64_t when = pp->ntimers ? pp->timers[0]->when : 0;
 	uint64_t tsc = !when ? 0 : when < 0 ? 1 : ns_to_tsc((uint64_t)when) | 1;
 
+	assert_lock_held(&pp->timerslock);
 	/* A timer at or before 0 (due at once) still reads as pending. */
 	if (__atomic_load_n(&sched.gcwaiting, __ATOMIC_SEQ_CST))
 		tsc = 1;
@@ -85,6 +86,7 @@ static void siftdown(struct p *pp, uint32_t i)
 /* Remove heap[i].  timerslock held. */
 static void heap_remove(struct p *pp, uint32_t i)
 {
+	assert_lock_held(&pp->timerslock);
 	struct rtimer *t = pp->timers[i];
 	uint32_t last = --pp->ntimers;
 
@@ -173,6 +175,7 @@ bool timer_del(struct rtimer *t)
 
 bool timer_del_sync(struct rtimer *t)
 {
+	assert_on_curg();
 	bool queued = timer_del(t);
 
 	/* A firing popped before our look at t->pp, or from an earlier
@@ -188,6 +191,8 @@ bool timers_check_slow(struct p *pp, int64_t now, int64_t *next)
 	int64_t first = timers_wakeTime(pp);
 	bool ran = false;
 
+	assert_on_g0();
+	assert_has_p();
 	if (!first)
 		return false;
 	if (!now)
@@ -223,6 +228,7 @@ bool timers_check_slow(struct p *pp, int64_t now, int64_t *next)
 
 void timers_take(struct p *dst, struct p *src)
 {
+	assert_world_stopped();
 	lock(&src->timerslock);
 	while (src->ntimers) {
 		struct rtimer *t = src->timers[src->ntimers - 1];

@@ -58,24 +58,6 @@ static void wg_go(go_waitgroup *wg, void (*fn)(void *), void *arg)
 #define ARG(i) ((void *)(uintptr_t)(i))
 #define IARG(a) ((int)(uintptr_t)(a))
 
-/*
- * settled - whether the goroutine count is back to @base (taken when the
- * test began).  A goroutine calls go_waitgroup_done just before it exits:
- * give them a moment.  Fewer is no leak: a test before that failed early
- * may have had goroutines still on their way out when @base was taken.
- */
-static bool settled(int base)
-{
-	for (int64_t end = go_nanotime() + 5 * SEC;
-	     go_numgoroutine() > base && go_nanotime() < end;)
-		go_sleep(100 * US);
-	return go_numgoroutine() <= base;
-}
-
-#define KT_SETTLED(base)						\
-	KT_ASSERTF(settled(base), "%d goroutine(s) left behind",	\
-		   go_numgoroutine() - (base))
-
 static uint64_t rnd(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -410,7 +392,6 @@ static void tc_len_cap(int cap)
 
 RTEST_TIMEOUT(chan_test_chan, 120)
 {
-	int base = go_numgoroutine();
 
 	for (int cap = 0; cap < TC_CAPS; cap++) {
 		tc_empty_blocks(cap);
@@ -422,7 +403,6 @@ RTEST_TIMEOUT(chan_test_chan, 120)
 		if (ktest_failed())
 			return;
 	}
-	KT_SETTLED(base);
 }
 
 /*
@@ -456,7 +436,6 @@ static void nb_tryrecv(void *a)
 
 RTEST(chan_nonblock_recv_race)
 {
-	int base = go_numgoroutine();
 
 	for (int i = 0; i < NB_ROUNDS && !ktest_failed(); i++) {
 		int64_t one = 1, v = -1;
@@ -475,7 +454,6 @@ RTEST(chan_nonblock_recv_race)
 		CHECKF(ok ? v == 1 && nb.v == 0 : v == 0 && nb.v == 1,
 		       "round %d: values %ld (main), %ld (tryrecv)", i, v, nb.v);
 	}
-	KT_SETTLED(base);
 }
 
 static void nb_select(void *a)
@@ -519,11 +497,9 @@ static void nb_select_race(bool close2)
 
 RTEST(select_nonblock_race)
 {
-	int base = go_numgoroutine();
 
 	nb_select_race(false);
 	nb_select_race(true);
-	KT_SETTLED(base);
 }
 
 /*
@@ -657,7 +633,6 @@ static void prs_recv(void *a)
 RTEST(select_pseudo_random_send)
 {
 	static const int caps[2] = { 0, 100 };
-	int base = go_numgoroutine();
 
 	for (int ci = 0; ci < 2; ci++) {
 		int n0 = 0, n1 = 0, case0 = 0, cap = caps[ci];
@@ -687,7 +662,6 @@ RTEST(select_pseudo_random_send)
 			   "zeros and %d ones (chan cap %d)", n0, n1, cap);
 		KT_EQ(n1, case0);
 	}
-	KT_SETTLED(base);
 }
 
 /*
@@ -775,7 +749,6 @@ static void i2075_send(void *arg)
 
 RTEST(select_duplicate_channel)
 {
-	int base = go_numgoroutine();
 	int64_t v, seven = 7, eight = 8;
 
 	/* Go's TestSelectDuplicateChannel. */
@@ -845,7 +818,6 @@ RTEST(select_duplicate_channel)
 		go_chan_free(dup.d);
 		go_chan_free(dup.e);
 	}
-	KT_SETTLED(base);
 }
 
 /*
@@ -960,7 +932,6 @@ static void ss_select_recv(void *a)
 RTEST_TIMEOUT(select_stress, 120)
 {
 	static const int caps[4] = { 0, 0, 2, 3 };
-	int base = go_numgoroutine();
 	int64_t want = (int64_t)SS_N * (SS_N - 1) + ((int64_t)SS_N << 24);
 
 	for (int k = 0; k < 4; k++) {
@@ -982,7 +953,6 @@ RTEST_TIMEOUT(select_stress, 120)
 	for (int k = 0; k < 4; k++)
 		KT_ASSERTF(ss.sum[k] == want, "chan %d: received sum %ld, "
 			   "sent %ld", k, ss.sum[k], want);
-	KT_SETTLED(base);
 }
 
 /*
@@ -1035,7 +1005,6 @@ static void ds_closer(void *a)
 
 RTEST_TIMEOUT(select_double_select, 120)
 {
-	int base = go_numgoroutine();
 	int64_t v, n = 0;
 
 	memset(ds.seen, 0, sizeof(ds.seen));
@@ -1061,7 +1030,6 @@ RTEST_TIMEOUT(select_double_select, 120)
 	for (int i = 0; i < DS_N; i++)
 		KT_ASSERTF(ds.seen[i] == 1, "value %d received %u times", i,
 			   ds.seen[i]);
-	KT_SETTLED(base);
 }
 
 /*
@@ -1186,7 +1154,6 @@ RTEST_TIMEOUT(chan_copies_elements_of_any_size, 120)
 {
 	static const size_t sizes[] = { 0, 1, 3, 24, 100, 1024, 4000, BIG_MAX };
 	static const int caps[] = { 0, 1, 3 };
-	int base = go_numgoroutine();
 	struct go_select_case cs[2];
 
 	big.never = go_chan_make(1, 0);
@@ -1215,7 +1182,6 @@ RTEST_TIMEOUT(chan_copies_elements_of_any_size, 120)
 	big_check(77, 1);
 	go_chan_free(big.c);
 	KT_ASSERT(!ktest_failed());
-	KT_SETTLED(base);
 }
 
 /*
@@ -1269,7 +1235,6 @@ static void mc_closer(void *a)
 
 RTEST_TIMEOUT(chan_multi_consumer, 120)
 {
-	int base = go_numgoroutine();
 	int procs = go_gomaxprocs();
 
 	mc.nfeed = 2 * procs;
@@ -1306,7 +1271,6 @@ RTEST_TIMEOUT(chan_multi_consumer, 120)
 			KT_ASSERTF(mc.seen[i] == 1, "cap %d: %d received %u "
 				   "times", cap, i, mc.seen[i]);
 	}
-	KT_SETTLED(base);
 }
 
 /*
@@ -1375,7 +1339,6 @@ static void sf_lone(void *a)
 RTEST(select_self_select)
 {
 	static const int caps[3] = { 0, 1, 10 };
-	int base = go_numgoroutine();
 	struct go_select_case cs[2];
 	int64_t v = 5, seven = 7;
 
@@ -1422,7 +1385,6 @@ RTEST(select_self_select)
 	KT_EQ(sf.idx, 2);
 	KT_EQ(sf.q, 7);
 	KT_EQ(sf.in, -1);
-	KT_SETTLED(base);
 }
 
 /*
@@ -1460,7 +1422,6 @@ static void ns_worker(void *a)
 
 RTEST(select_default_nil_and_closed)
 {
-	int base = go_numgoroutine();
 	struct go_select_case cs[4];
 	go_chan *u = go_chan_make(sizeof(int64_t), 0);
 	go_chan *b = go_chan_make(sizeof(int64_t), 1);
@@ -1531,7 +1492,6 @@ RTEST(select_default_nil_and_closed)
 	KT_EQ(ns.idx, 2);
 	KT_EQ(ns.in, 42);
 	KT_ASSERT(ns.ok);
-	KT_SETTLED(base);
 }
 
 /*
@@ -1608,7 +1568,6 @@ static void wq_start(void (*fn)(void *), int i, bool send)
 RTEST_TIMEOUT(chan_waiters_served_fifo, 120)
 {
 	static const int caps[2] = { 0, 3 };
-	int base = go_numgoroutine();
 
 	for (int ci = 0; ci < 2 && !ktest_failed(); ci++) {
 		int cap = caps[ci];
@@ -1659,13 +1618,11 @@ RTEST_TIMEOUT(chan_waiters_served_fifo, 120)
 			       i, wq.got[i], wq.ok[i], wq.idx[i]);
 	}
 	KT_ASSERT(!ktest_failed());
-	KT_SETTLED(base);
 }
 
 RTEST(chan_close_wakes_every_receiver)
 {
 	static const int caps[2] = { 0, 4 };
-	int base = go_numgoroutine();
 
 	for (int ci = 0; ci < 2 && !ktest_failed(); ci++) {
 		int cap = caps[ci];
@@ -1694,7 +1651,6 @@ RTEST(chan_close_wakes_every_receiver)
 			       wq.idx[i]);
 	}
 	KT_ASSERT(!ktest_failed());
-	KT_SETTLED(base);
 }
 
 /*
@@ -1910,7 +1866,6 @@ static void tr_worker(void *a)
 
 RTEST(chan_timer_stop_with_waiters_and_races)
 {
-	int base = go_numgoroutine();
 	int n = 2 * go_gomaxprocs();
 	bool stopped;
 
@@ -1936,7 +1891,6 @@ RTEST(chan_timer_stop_with_waiters_and_races)
 		wg_go(&ts.wg, tr_worker, ARG(i));
 	go_waitgroup_wait(&ts.wg);
 	KT_ASSERT(!ktest_failed());
-	KT_SETTLED(base);
 }
 
 /*
@@ -1985,7 +1939,6 @@ static void mm_consumer(void *a)
 
 RTEST_TIMEOUT(chan_million_messages, 300)
 {
-	int base = go_numgoroutine();
 	int64_t t0, dt;
 
 	mm.c = go_chan_make(sizeof(int64_t), 0);
@@ -2000,7 +1953,6 @@ RTEST_TIMEOUT(chan_million_messages, 300)
 	KT_ASSERTF(mm.bad_at < 0, "message %ld received as %ld", mm.bad_at,
 		   mm.bad_v);
 	KT_EQ(mm.sum, (uint64_t)MILLION * (MILLION - 1) / 2);
-	KT_SETTLED(base);
 }
 
 /*
@@ -2102,7 +2054,6 @@ static void mx_closer(void *a)
 
 RTEST_TIMEOUT(select_mixed_producers_consumers, 120)
 {
-	int base = go_numgoroutine();
 	int procs = go_gomaxprocs();
 	int64_t want = 0, total;
 
@@ -2134,7 +2085,6 @@ RTEST_TIMEOUT(select_mixed_producers_consumers, 120)
 		KT_ASSERTF(mx.seen[j] == 1, "value %ld of producer %ld "
 			   "received %u times", j % mx.per, j / mx.per,
 			   mx.seen[j]);
-	KT_SETTLED(base);
 }
 
 /*
@@ -2164,7 +2114,6 @@ static void af_fn(void *a)
 
 RTEST(chan_after_func_runs_once_in_its_own_goroutine)
 {
-	int base = go_numgoroutine();
 	int64_t t0 = go_nanotime();
 
 	memset(&af, 0, sizeof(af));
@@ -2189,7 +2138,6 @@ RTEST(chan_after_func_runs_once_in_its_own_goroutine)
 	go_timer_free(a);
 	go_timer_free(b);
 	go_timer_free(c);
-	KT_SETTLED(base);
 }
 
 RTEST_TIMEOUT(chan_ticker_ticks_on_its_period, 60)

@@ -168,5 +168,6 @@ RTEST_MANUAL(selftest_ctrl_backslash_dump, 0)
 	for (int i = 0; i < 300; i++)		/* the dump comes within a */
 		go_sleep(10 * 1000000ll);	/* round of sysmon's */
 	go_chan_close(quit_c);
+	go_chan_free(quit_c);
 	kprintf("# still running after the dump\n");
 }

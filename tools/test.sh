@@ -5,7 +5,10 @@
 # 2. the in-image suite (test=*) at -smp 1, 2, 4, 8 on microvm, 4 on pc,
 #    and 4 from the GRUB ISO, each read as KTAP by build/rt0run; the
 #    channel, sync and preemption tests again at 1, 2, 4, 8 with
-#    preemption forced often (preemptus=100)
+#    preemption forced often (preemptus=100); the suite again on the
+#    debug image (make DEBUG=1: lock ranks, owners, preconditions) at
+#    4 CPUs, and its channel and sync tests at 8 with preemptus=100
+#    (every test of every run is checked for leaks by the runner)
 # 3. harness checks: a bad command line exits 2, a failing test, a hung
 #    test and an unexpected fault each fail the run, deadlocks and misuse
 #    of channels and sync end the program with Go's words, console lines
@@ -17,6 +20,7 @@
 set -u
 B=build
 R=$B/rt0run
+IMG=$B/rt0.elf		# the image ktap_run and guest boot
 L=$B/test-logs
 rm -rf "$L"
 mkdir -p "$L"
@@ -41,7 +45,7 @@ check() {		# check NAME STATUS(0=pass) [DETAIL]
 ktap_run() {		# ktap_run LABEL MACHINE SMP CMDLINE
 	label=$1
 	t0=$(date +%s)
-	$R -k -m "$2" -s "$3" -c "$4" -t "$TMO" -r "$L/results" \
+	$R -e "$IMG" -k -m "$2" -s "$3" -c "$4" -t "$TMO" -r "$L/results" \
 		> "$L/$label.log" 2> "$L/$label.err"
 	rc=$?
 	res=$(tail -n 1 "$L/$label.log")
@@ -55,7 +59,7 @@ ktap_run() {		# ktap_run LABEL MACHINE SMP CMDLINE
 
 # Run the guest once more with stdout saved (for harness checks).
 guest() {		# guest LOGNAME MACHINE SMP CMDLINE -> exit status
-	$R -m "$2" -s "$3" -c "$4" -t 120 > "$L/$1.log" 2>&1
+	$R -e "$IMG" -m "$2" -s "$3" -c "$4" -t 120 > "$L/$1.log" 2>&1
 }
 
 # A guest on microvm must exit with STATUS and print, for each extended
@@ -93,6 +97,39 @@ for n in 1 2 4 8; do
 done
 sh tools/mkiso.sh $B/rt0.elf $B/rt0-test.iso "test=*" &&
 	ktap_run "iso-smp4" iso 4 "" || check "iso build" 1
+
+echo "== debug image (make DEBUG=1: lock ranks and owners, preconditions)"
+IMG=$B/debug/rt0.elf
+ktap_run "debug-microvm-smp4" microvm 4 "test=*"
+ktap_run "debug-smp8-preempt" microvm 8 \
+	"test=chan_*,select_*,sync_*,sema_*,stw_*,gomaxprocs_* preemptus=100"
+expect_exit lockorder 2 "test=selftest_lock_order" 3 \
+	"debug: a runtime lock taken out of rank order throws, naming both" \
+	"^fatal error: lock order: taking sched \(rank [0-9]+\) at 0x[0-9a-f]+ while holding timers \(rank [0-9]+\)"
+expect_exit spinorder 2 "test=selftest_spinlock_order" 3 \
+	"debug: a spinlock taken out of rank order panics, naming both" \
+	"PANIC on cpu .*: lock order: taking kwait \(rank [0-9]+\) at 0x[0-9a-f]+ while holding mem \(rank [0-9]+\)"
+expect_exit lockunderspin 2 "test=selftest_lock_under_spinlock" 3 \
+	"debug: a runtime lock under a spinlock throws" \
+	"^fatal error: lock leaf \(rank [0-9]+\) taken holding a spinlock"
+expect_exit unlockother 2 "test=selftest_unlock_by_other_m" 3 \
+	"debug: unlocking a lock another M holds throws, naming both Ms" \
+	"^fatal error: unlock of lock leaf \(rank [0-9]+\) at 0x[0-9a-f]+ held by m[0-9]+, not by m[0-9]+"
+expect_exit notheld 2 "test=selftest_lock_not_held" 3 \
+	"debug: a function documented 'sched.lock held' checks it" \
+	"^fatal error: checkmcount: lock sched \(rank [0-9]+\) (not held|held by m[0-9]+, not by this M)"
+IMG=$B/rt0.elf
+
+# The runner's leak checks: each fixture keeps something, and fails.
+expect_exit leakpages 2 "test=selftest_leak_pages" 1 \
+	"a test that keeps pages fails, naming them" \
+	"^not ok 1 selftest_leak_pages # check_selftest.c:[0-9]+: leak after [0-9]+ ms: pages \+3\$"
+expect_exit leakkthread 2 "test=selftest_leak_kthread" 1 \
+	"a test that leaves a kernel thread fails, naming it" \
+	"^not ok 1 selftest_leak_kthread # check_selftest.c:[0-9]+: leak after [0-9]+ ms: kthreads \+1\$"
+expect_exit leakgoroutine 2 "test=selftest_leak_goroutine" 1 \
+	"a test that leaves a goroutine (and its channel) fails, naming them" \
+	"^not ok 1 selftest_leak_goroutine # check_selftest.c:[0-9]+: leak after [0-9]+ ms: kobjects \+1 goroutines \+1\$"
 
 echo "== harness checks"
 expect_exit badcmd 2 "maxcpus=2 nosuchkey=1" 2 \

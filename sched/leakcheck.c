@@ -1,0 +1,91 @@
+/*
+ * sched/leakcheck.c - what the runtime keeps, for the test runner's leak
+ * checks (kernel/ktest.h).
+ *
+ * As in Go, the runtime keeps for reuse what a program grew: idle Ms (with
+ * their pages, g0 stacks and kernel threads), dead Gs (with their structs,
+ * stacks and sleep timers), and the Ps with their timer heaps.  A test
+ * that grows them has leaked nothing, so they are reported to the runner
+ * as owned.  Two balances are the runtime's own: goroutines (Gs that are
+ * not dead: allglen less the free Gs) and busy Ms (Ms that are neither idle nor waiting for timers).
+ * Every count is read without locks: the runner polls until they settle.
+ */
+#include "sched/proc.h"
+#include "kernel/ktest.h"
+#include "kernel/mem.h"
+
+static int64_t own_pages(void)
+{
+	int64_t n = __atomic_load_n(&stack_pages, __ATOMIC_RELAXED) +
+		    __atomic_load_n(&m_pages, __ATOMIC_RELAXED);
+
+	for (int i = 0; i < MAX_PROCS; i++) {
+		struct p *pp = __atomic_load_n(&allp[i], __ATOMIC_ACQUIRE);
+		if (pp)
+			n += 1 + ALIGN_UP(READ_ONCE(pp->timerscap) *
+					  sizeof(void *), PAGE_SZ) / PAGE_SZ;
+	}
+	return n;
+}
+
+/* Each M runs on a kernel thread of its own. */
+static int64_t own_kthreads(void)
+{
+	return mcount();
+}
+
+/* struct g and the sleep timer a G keeps once it slept (timers.c). */
+static int64_t own_kobjects(void)
+{
+	uint32_t n = __atomic_load_n(&allglen, __ATOMIC_ACQUIRE);
+	int64_t objects = n;
+	struct g *gp = __atomic_load_n(&allgs, __ATOMIC_ACQUIRE);
+
+	for (uint32_t i = 0; i < n && gp; i++, gp = READ_ONCE(gp->alllink))
+		objects += READ_ONCE(gp->timer) != NULL;
+	return objects;
+}
+
+static int64_t free_gs(void)
+{
+	int64_t n = READ_ONCE(sched.ngfree);
+
+	for (int i = 0; i < MAX_PROCS; i++) {
+		struct p *pp = __atomic_load_n(&allp[i], __ATOMIC_ACQUIRE);
+		if (pp)
+			n += READ_ONCE(pp->gfreecnt);
+	}
+	return n;
+}
+
+static int64_t live_goroutines(void)
+{
+	return (int64_t)__atomic_load_n(&allglen, __ATOMIC_ACQUIRE) -
+	       free_gs();
+}
+
+/* Not idle, and not the M that waits for the next timer without a P. */
+static int64_t busy_ms(void)
+{
+	return mcount() - READ_ONCE(sched.nmidle) -
+	       (int64_t)__atomic_load_n(&sched.twaiting, __ATOMIC_RELAXED);
+}
+
+static void nap(uint64_t ns)
+{
+	go_sleep((int64_t)ns);
+}
+
+/**
+ * leakcheck_init - tell the test runner what the runtime owns and how to
+ * wait.  Goroutine 1, before the runtime-level tests.
+ */
+void leakcheck_init(void)
+{
+	ktest_leak_owned(KT_OWN_PAGES, own_pages);
+	ktest_leak_owned(KT_OWN_KTHREADS, own_kthreads);
+	ktest_leak_owned(KT_OWN_KOBJECTS, own_kobjects);
+	ktest_leak_balance("goroutines", live_goroutines);
+	ktest_leak_balance("busy-Ms", busy_ms);
+	ktest_leak_nap(nap);
+}
