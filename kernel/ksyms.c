@@ -55,9 +55,19 @@ static void write_frame(fmt_sink sink, void *arg, int n, uint64_t pc)
 		sinkf(sink, arg, "  #%-2d 0x%016lx ?\n", n, pc);
 }
 
-static void walk(fmt_sink sink, void *arg, int n, uint64_t rbp)
+/* A canonical address: bits 63..47 all equal.  The page tables see only
+ * bits 47..12, so vm_readable alone passes some that fault (#GP). */
+static bool canonical(uint64_t va)
 {
-	while (n < 32 && rbp && !(rbp & 7) && vm_readable(rbp, 16)) {
+	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
+
+/* The frame-pointer chain from @rbp, only while it stays in [lo, hi). */
+static void walk(fmt_sink sink, void *arg, int n, uint64_t rbp, uint64_t lo,
+		 uint64_t hi)
+{
+	while (n < 32 && rbp && !(rbp & 7) && canonical(rbp) && rbp >= lo &&
+	       rbp <= hi - 16 && vm_readable(rbp, 16)) {
 		uint64_t *fp = (uint64_t *)rbp;
 		uint64_t ret = fp[1];
 		if (!ret)
@@ -79,7 +89,14 @@ void backtrace_write_from(fmt_sink sink, void *arg, int first, uint64_t ret,
 			  uint64_t rbp)
 {
 	write_frame(sink, arg, first, ret - 1);
-	walk(sink, arg, first + 1, rbp);
+	walk(sink, arg, first + 1, rbp, 0, UINT64_MAX);
+}
+
+void backtrace_write_within(fmt_sink sink, void *arg, int first, uint64_t ret,
+			    uint64_t rbp, uint64_t lo, uint64_t hi)
+{
+	write_frame(sink, arg, first, ret - 1);
+	walk(sink, arg, first + 1, rbp, lo, hi);
 }
 
 /*
@@ -111,7 +128,7 @@ void backtrace_write_trap(fmt_sink sink, void *arg, uint64_t pc, uint64_t rsp,
 				write_frame(sink, arg, n++, ret - 1);
 		}
 	}
-	walk(sink, arg, n, rbp);
+	walk(sink, arg, n, rbp, 0, UINT64_MAX);
 }
 
 void backtrace_here(void)

@@ -26,7 +26,8 @@ uint64_t ksym_addr(const char *name);
  * a return address (the line names the call, ret - 1, as for every frame
  * after it: a call to a noreturn function can be a function's last
  * instruction), then for each frame of the frame-pointer chain starting
- * at @rbp; stops at a zero, misaligned or unmapped frame pointer, at a
+ * at @rbp; stops at a zero, misaligned, non-canonical or unmapped frame
+ * pointer, at a
  * frame that does not move up the stack, or after 32 frames.  Any
  * context.  Returns.
  */
@@ -35,6 +36,12 @@ void backtrace_write(fmt_sink sink, void *arg, uint64_t ret, uint64_t rbp);
 /* backtrace_write_from - the same, numbering the frames from @first. */
 void backtrace_write_from(fmt_sink sink, void *arg, int first, uint64_t ret,
 			  uint64_t rbp);
+
+/* backtrace_write_within - backtrace_write_from, following the chain only
+ * while it stays inside the stack [@lo, @hi): for a stack another CPU may
+ * be writing meanwhile, whose stale words must not be followed elsewhere. */
+void backtrace_write_within(fmt_sink sink, void *arg, int first, uint64_t ret,
+			    uint64_t rbp, uint64_t lo, uint64_t hi);
 
 /*
  * backtrace_write_trap - the same for an interrupted context, which may be

@@ -1553,9 +1553,21 @@ struct p *procresize(int32_t nprocs)
 	if (nprocs < 1 || nprocs > MAX_PROCS)
 		throwf("procresize: %d Ps (1..%d)", nprocs, MAX_PROCS);
 	for (int32_t i = old; i < nprocs; i++) {
-		if (!allp[i])
-			__atomic_store_n(&allp[i], p_make(i), __ATOMIC_RELEASE);
-		allp[i]->status = _Pgcstop;
+		struct p *pp = allp[i];
+		if (!pp) {
+			pp = p_make(i);
+			__atomic_store_n(&allp[i], pp, __ATOMIC_RELEASE);
+		} else {
+			/* Revived: sysmon's view starts now, rather than
+			 * preempt the first G for the P's old ticks.  (sysmon
+			 * looks only below gomaxprocs: not here yet.) */
+			int64_t now = (int64_t)nanotime();
+			pp->sysmontick_schedtick = pp->schedtick;
+			pp->sysmontick_when = now;
+			pp->sysmontick_syscalltick = pp->syscalltick;
+			pp->sysmontick_syscallwhen = now;
+		}
+		pp->status = _Pgcstop;
 	}
 	/* Our own P: kept if it survives, else P0 (retired ones' work goes
 	 * to it). */
@@ -1573,7 +1585,10 @@ struct p *procresize(int32_t nprocs)
 	for (int32_t i = nprocs; i < old; i++)
 		p_destroy(allp[i]);
 	/* Readers without STW see the new Ps before the count that covers
-	 * them, and a shrunk count before the retired Ps' data moves on. */
+	 * them.  One still reading the old, larger count may look at a
+	 * retired P: it is _Pdead (never acquired, skipped by retake and by
+	 * every CAS, which needs _Psyscall), its queue and timers gone, and
+	 * its struct kept (Ps are never freed). */
 	__atomic_store_n(&gomaxprocs, nprocs, __ATOMIC_RELEASE);
 	randomOrder_reset(&stealOrder, (uint32_t)nprocs);
 	for (int32_t i = nprocs - 1; i >= 0; i--) {

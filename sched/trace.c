@@ -120,13 +120,24 @@ static void schedtrace_body(bool detailed, fmt_sink sink, void *arg)
 		else
 			OUT("nil\n");
 	}
-	forEachG(print_g, o);
 	linebuf_flush(&o->lb);
 }
 
+/* scheddetail's G lines: forEachG needs no lock, so they are printed
+ * after sched.lock is dropped (there may be thousands). */
+static void schedtrace_gs(fmt_sink sink, void *arg)
+{
+	struct out out = { .lb = { .sink = sink, .arg = arg } };
+
+	forEachG(print_g, &out);
+	linebuf_flush(&out.lb);
+}
+
 /**
- * schedtrace - print the state (Go's format).  Takes sched.lock, so it
- * needs an M (g0 or a G); the dump on a fatal error reads without it.
+ * schedtrace - print the state (Go's format).  Takes sched.lock for the
+ * summary, the Ps and the Ms (not for the Gs: the program goes on while
+ * they print), so it needs an M (g0 or a G); the dump on a fatal error
+ * reads without it.
  */
 void schedtrace(bool detailed)
 {
@@ -138,6 +149,8 @@ void schedtrace_to(bool detailed, fmt_sink sink, void *arg)
 	lock(&sched.lock);
 	schedtrace_body(detailed, sink, arg);
 	unlock(&sched.lock);
+	if (detailed)
+		schedtrace_gs(sink, arg);
 }
 
 /* The scheddetail dump and every other goroutine's stack on fatal
@@ -148,6 +161,7 @@ static void dump(void)
 		return;		/* before schedinit */
 	kprintf("runtime: scheduler state:\n");
 	schedtrace_body(true, console_sink, NULL);
+	schedtrace_gs(console_sink, NULL);
 	struct m *mp = kthread_current()->user;
 	kprintf("runtime: goroutines:\n");
 	tracebackothers(console_sink, NULL, mp ? mp->curg : NULL);

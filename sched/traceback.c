@@ -45,29 +45,38 @@ static bool in_chan_stub(uint64_t pc)
 }
 
 /* The frames of @gp, stopped in status @s (not running). */
+/*
+ * The frames of @gp, stopped in status @s (not running).  The walk stays
+ * on gp's own stack, which is never freed or made a guard: if gp runs
+ * again meanwhile and overwrites its frames, the words read may be
+ * nonsense, but nothing outside that stack is followed.
+ */
 static void g_frames(fmt_sink sink, void *arg, struct g *gp, uint32_t s)
 {
 	uint64_t pc = gp->sched.pc, sp = gp->sched.sp, bp = gp->sched.bp;
+	uint64_t lo = gp->stack.lo, hi = gp->stack.hi;
 
 	if (s == _Gsyscall) {
 		/* entersyscall recorded where it was called from. */
-		if (gp->syscallsp < gp->stack.lo || gp->syscallsp >= gp->stack.hi)
+		if (gp->syscallsp < lo || gp->syscallsp >= hi)
 			return;
-		backtrace_write(sink, arg, gp->syscallpc, gp->syscallsp);
+		backtrace_write_within(sink, arg, 0, gp->syscallpc,
+				       gp->syscallsp, lo, hi);
 		return;
 	}
-	if (pc == (uint64_t)gp->startfn && sp == gp->stack.hi - 8) {
+	if (pc == (uint64_t)gp->startfn && sp == hi - 8) {
 		/* Never ran: it starts at its function. */
-		backtrace_write(sink, arg, pc + 1, 0);
+		backtrace_write_within(sink, arg, 0, pc + 1, 0, lo, hi);
 		return;
 	}
-	if (in_chan_stub(pc) && sp + SUDOG_FRAME + 8 <= gp->stack.hi) {
-		backtrace_write_from(sink, arg, 0, pc, 0);
-		backtrace_write_from(sink, arg, 1,
-				     *(uint64_t *)(sp + SUDOG_FRAME), bp);
+	if (in_chan_stub(pc) && sp >= lo && sp + SUDOG_FRAME + 8 <= hi) {
+		backtrace_write_within(sink, arg, 0, pc, 0, lo, hi);
+		backtrace_write_within(sink, arg, 1,
+				       *(uint64_t *)(sp + SUDOG_FRAME), bp, lo,
+				       hi);
 		return;
 	}
-	backtrace_write(sink, arg, pc, bp);
+	backtrace_write_within(sink, arg, 0, pc, bp, lo, hi);
 }
 
 static void created_by(fmt_sink sink, void *arg, struct g *gp)
@@ -83,8 +92,8 @@ static void created_by(fmt_sink sink, void *arg, struct g *gp)
 /**
  * traceback_g - print @gp's header and, unless it is running, its
  * frames.  Any M; @gp should not start running meanwhile (the world
- * stopped, or the machine stopping); if it does, the walk reads only its
- * own stack, which stays mapped, and may print nonsense frames.
+ * stopped, or the machine stopping); if it does, the walk still reads
+ * only inside its stack (g_frames) and may print nonsense frames.
  */
 void traceback_g(fmt_sink sink, void *arg, struct g *gp)
 {

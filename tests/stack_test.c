@@ -199,3 +199,107 @@ RTEST(threads_ids_counts_and_limit)
 	KT_EQ(old, 10000);
 	KT_EQ(go_set_max_threads(old), 5000);
 }
+
+/* ---- frame walks that must not fault ---- */
+
+#include "kernel/ksyms.h"
+#include "kernel/vm.h"
+#include "sched/proc.h"
+
+static char walk_out[1024];
+static size_t walk_len;
+
+static void walk_sink(void *arg, const char *s, size_t n)
+{
+	(void)arg;
+	for (size_t i = 0; i < n && walk_len + 1 < sizeof(walk_out); i++)
+		walk_out[walk_len++] = s[i];
+	walk_out[walk_len] = '\0';
+}
+
+static int walk_lines(void)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < walk_len; i++)
+		n += walk_out[i] == '\n';
+	return n;
+}
+
+/*
+ * A saved frame pointer that is not canonical, but whose bits 47..12
+ * name a mapped page, looks readable to the page tables: following it
+ * took a #GP.  The walk stops there instead.
+ */
+RTEST(backtrace_stops_at_a_noncanonical_frame_pointer)
+{
+	static uint64_t frame[2] __attribute__((aligned(16)));
+	uint64_t ret = ksym_addr("backtrace_write") + 1;
+
+	frame[0] = 0x0001000000000000ull | (uint64_t)(uintptr_t)&frame[1];
+	frame[1] = ret;
+	KT_ASSERT(vm_readable(frame[0] & 0xffffffffffffull, 16));
+	walk_len = 0;
+	backtrace_write(walk_sink, NULL, ret, (uint64_t)(uintptr_t)frame);
+	KT_EQ(walk_lines(), 2);		/* the return address, frame[1] */
+}
+
+/*
+ * What the Ctrl-\ dump does without stopping the world: walk goroutines
+ * that may run meanwhile and fill their stacks with words that look like
+ * frame pointers (non-canonical aliases of mapped pages).  The walk must
+ * stay on each goroutine's own stack and never fault.
+ */
+static go_chan *walk_c;
+static uint32_t walk_stop;
+
+static void __attribute__((noinline)) walk_poison(void)
+{
+	volatile uint64_t a[256];
+
+	for (int i = 0; i < 256; i++)
+		a[i] = 0x0001000000100000ull;
+	__asm__ volatile("" :: "r"(a[0]) : "memory");
+}
+
+static void __attribute__((noinline)) walk_deep_recv(int d)
+{
+	volatile char pad[64];
+
+	pad[0] = 0;
+	if (d > 0)
+		walk_deep_recv(d - 1);
+	else
+		go_chan_recv(walk_c, NULL);
+	(void)pad[0];
+}
+
+static void walk_victim(void *wg)
+{
+	while (!__atomic_load_n(&walk_stop, __ATOMIC_RELAXED)) {
+		walk_deep_recv(6);
+		for (int i = 0; i < 50; i++)
+			walk_poison();
+	}
+	go_waitgroup_done(wg);
+}
+
+RTEST_TIMEOUT(traceback_of_goroutines_that_run_meanwhile_never_faults, 120)
+{
+	static go_waitgroup wg;
+
+	walk_c = go_chan_make(0, 0);
+	walk_stop = 0;
+	go_waitgroup_add(&wg, 3);
+	for (int i = 0; i < 3; i++)
+		go_spawn(walk_victim, &wg);
+	for (int k = 0; k < 20000; k++) {
+		go_chan_send(walk_c, NULL);
+		walk_len = 0;
+		tracebackothers(walk_sink, NULL, NULL);
+	}
+	__atomic_store_n(&walk_stop, 1, __ATOMIC_RELAXED);
+	go_chan_close(walk_c);		/* receivers return at once now */
+	go_waitgroup_wait(&wg);
+	go_chan_free(walk_c);
+}
