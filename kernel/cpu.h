@@ -20,6 +20,7 @@
 
 struct kthread;
 struct ktimer;
+struct trapframe;
 
 struct cpu {
 	struct cpu *self;		/* %gs:0; constant */
@@ -69,6 +70,12 @@ struct cpu {
 		uint64_t ipi_recv;
 		uint64_t idle_ns;	/* time spent halted */
 	} stat;
+	/* Where the stop NMI found this CPU (kernel_stop_others): set by
+	 * it, read by the stopping CPU's report once stopped is 1. */
+	uint32_t stopped;
+	uint64_t stopped_rip, stopped_rsp, stopped_rbp;
+	struct trapframe *tick_tf;	/* what the tick interrupted, while
+					 * the watchdog runs; this CPU */
 #ifdef RT0_DEBUG
 	struct lockrank_held locks_held; /* spinlocks held; this CPU */
 #endif

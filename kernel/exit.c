@@ -3,8 +3,11 @@
 #include "console.h"
 #include "cpu.h"
 #include "kthread.h"
+#include "ksyms.h"
+#include "time.h"
 #include "../arch/x86_64/lapic.h"
 #include "../arch/x86_64/qemu.h"
+#include "../arch/x86_64/trap.h"
 #include "../arch/x86_64/x86.h"
 
 static uint32_t stopping;		/* 1 once the machine is going down */
@@ -54,10 +57,50 @@ void kernel_add_dump_hook(void (*fn)(void))
 	BUG("too many dump hooks");
 }
 
+/*
+ * Where every other CPU was when the stop NMI took it: a hang shows what
+ * each CPU was doing.  A CPU that does not answer within ~50 ms (halted
+ * with interrupts off already, or gone) is named as such.
+ */
+static void cpus_dump(void)
+{
+	uint32_t me = this_cpu_id();
+	uint64_t end = rdtsc() + (tsc_hz ? tsc_hz / 20 : (1ull << 26));
+
+	for (uint32_t i = 0; i < ncpu; i++) {
+		struct cpu *c = &cpus[i];
+		if (i == me) {
+			struct trapframe *tf = c->tick_tf;
+			if (!tf)
+				continue;
+			kprintf("cpu %u (this one): its tick interrupted thread "
+				"%u '%s':\n", i, c->cur ? c->cur->id : 0,
+				c->cur ? c->cur->name : "?");
+			backtrace_write_trap(console_sink, NULL, tf->rip,
+					     tf->rsp, tf->rbp);
+			continue;
+		}
+		while (!__atomic_load_n(&c->stopped, __ATOMIC_ACQUIRE) &&
+		       rdtsc() < end)
+			cpu_relax();
+		struct kthread *t = READ_ONCE(c->cur);
+		if (!__atomic_load_n(&c->stopped, __ATOMIC_ACQUIRE)) {
+			kprintf("cpu %u: did not answer the stop NMI\n", i);
+			continue;
+		}
+		kprintf("cpu %u: stopped in thread %u '%s':\n", i,
+			t ? t->id : 0, t ? t->name : "?");
+		backtrace_write_trap(console_sink, NULL, c->stopped_rip,
+				     c->stopped_rsp, c->stopped_rbp);
+	}
+}
+
 void kernel_dump_hooks(void)
 {
 	if (__atomic_exchange_n(&dumping, 1, __ATOMIC_ACQ_REL))
 		return;
+	if (kernel_stopping())
+		cpus_dump();
 	kthread_dump();
 	for (size_t i = 0; i < ARRAY_SIZE(dump_hooks); i++)
 		if (dump_hooks[i])

@@ -163,8 +163,15 @@ static void exception(struct trapframe *tf)
 		lapic_eoi();
 		return;
 	}
-	if (v == T_NMI && kernel_stopping())
-		halt_forever();		/* another CPU is panicking or exiting */
+	if (v == T_NMI && kernel_stopping()) {
+		/* Another CPU is panicking or exiting: leave where we were
+		 * for its report (cpus_dump), then stop. */
+		c->stopped_rip = tf->rip;
+		c->stopped_rsp = tf->rsp;
+		c->stopped_rbp = tf->rbp;
+		__atomic_store_n(&c->stopped, 1, __ATOMIC_RELEASE);
+		halt_forever();
+	}
 
 	if (++c->trap_depth > 1) {
 		/* A fault while reporting one: say so in one line and stop. */

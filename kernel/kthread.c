@@ -651,4 +651,12 @@ void kthread_dump(void)
 		kprintf("  thread %u '%s' %s cpu %d%s\n", t->id, t->name,
 			state_name(t->state), t->cpu ? (int)t->cpu->id : -1,
 			t->cpu && t->cpu->cur == t ? " (on cpu)" : "");
+	for (uint32_t i = 0; i < ncpu; i++) {
+		struct cpu *c = &cpus[i];
+		kprintf("  cpu %u: running thread %u, %u queued:", i,
+			c->cur ? c->cur->id : 0, READ_ONCE(c->nr_queued));
+		for (struct kthread *t = c->rq_head; t; t = t->rq_next)
+			kprintf(" %u", t->id);
+		kprintf("\n");
+	}
 }
