@@ -287,6 +287,7 @@ uint64_t chansend_c(struct hchan *c, const void *ep, struct sudog *sg_wait)
 	assert_on_curg();
 	if (unlikely(!c))
 		noreturn_call1(chan_nil_block, waitReasonChanSendNilChan);
+	seed_yield();
 	leaflock(&c->lock);
 	struct sudog *sg = c->recvq.first;
 	if (sg) {
@@ -408,6 +409,7 @@ uint64_t chanrecv_c(struct hchan *c, void *ep, struct sudog *sg_wait)
 	assert_on_curg();
 	if (unlikely(!c))
 		noreturn_call1(chan_nil_block, waitReasonChanReceiveNilChan);
+	seed_yield();
 	leaflock(&c->lock);
 	struct sudog *sg = c->sendq.first;
 	if (sg) {

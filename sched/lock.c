@@ -42,6 +42,7 @@ void lock_slow(struct mutex *l, uint32_t v)
 					return;
 			}
 			procyield(ACTIVE_SPIN_CNT);
+			seed_yield();
 		}
 		v = __atomic_exchange_n(&l->key, MUTEX_SLEEPING,
 					__ATOMIC_ACQUIRE);

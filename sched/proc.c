@@ -738,8 +738,9 @@ static struct g *stealWork(int64_t now, bool *newWork, int64_t *pollUntil)
 	*newWork = false;
 	for (int i = 0; i < 4; i++) {
 		bool last = i == 3;
-		for (struct randomEnum e = randomOrder_start(&stealOrder,
-							     fastrand());
+		uint32_t start = SEEDED_ON() ?
+			seed_pick(SEED_STEAL_ORDER, UINT32_MAX) : fastrand();
+		for (struct randomEnum e = randomOrder_start(&stealOrder, start);
 		     !randomEnum_done(&e); randomEnum_next(&e)) {
 			if (gcwaiting()) {
 				*newWork = true;	/* stop first */
@@ -837,6 +838,7 @@ top:;
 		bool newWork;
 		if (!now)
 			now = nanotime();
+		seed_spin_delay();
 		gp = stealWork(now, &newWork, &pollUntil);
 		if (gp) {
 			*inheritTime = false;
@@ -1025,7 +1027,8 @@ schedule_local(struct m *mp, struct p *pp)
 {
 	struct g *next;
 
-	if (unlikely(mp->lockedg) || !local_turn(pp))
+	if (unlikely(mp->lockedg) || !local_turn(pp) ||
+	    SEEDED(SEED_RUNNEXT_SKIP))
 		goto slow;
 	if (likely((next = runnext_xchg(pp)) != NULL))
 		execute_fast(mp, pp, next, true);

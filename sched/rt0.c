@@ -117,6 +117,7 @@ static const struct rt0_app *find_app(const char *name)
 static void schedinit(void)
 {
 	sched.maxmcount = 10000;
+	schedseed_init();
 	mcommoninit(&m0, -1);
 	stack_init();
 	trace_init();
@@ -145,9 +146,11 @@ static void runtime_main(void *arg)
 	if (ktest_selected() || kbench_selected()) {
 		leakcheck_init();
 		ktest_run_level(KTEST_RUNTIME);
+		schedseed_report();
 		ktest_finish();
 	}
 	int status = app->main();
+	schedseed_report();
 	kernel_exit((uint32_t)status);
 }
 

@@ -9,6 +9,8 @@
 #ifndef RT0_RUNQ_INLINE_H
 #define RT0_RUNQ_INLINE_H
 
+#include "sched/schedseed.h"
+
 #define RUNQ_LOAD_ACQ(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
 #define RUNQ_STORE_REL(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
 /*
@@ -109,11 +111,14 @@ runqput_ring(struct p *pp, struct g *gp, uint32_t *h, uint32_t *t)
 
 /**
  * runqput - put @gp on @pp's queue: into runnext if @next (the old
- * runnext is kicked to the tail), else at the tail.  Owner P only.
+ * runnext is kicked to the tail), else at the tail (or, with schedseed,
+ * perhaps at the tail anyway).  Owner P only.
  */
 static inline __attribute__((always_inline)) void
 runqput(struct p *pp, struct g *gp, bool next)
 {
+	if (next && SEEDED(SEED_READY_TAIL))
+		next = false;
 	if (next) {
 		gp = runq_xchg_g(&pp->runnext, gp);
 		if (!gp)
@@ -142,13 +147,20 @@ runqget_ring(struct p *pp)
 }
 
 /**
- * runqget - the next G of @pp's queue (runnext first), or NULL.
- * *inheritTime: it came from runnext and shares the current time slice.
- * Owner P only.
+ * runqget - the next G of @pp's queue (runnext first, but with schedseed
+ * perhaps the ring first), or NULL.  *inheritTime: it came from runnext
+ * and shares the current time slice.  Owner P only.
  */
 static inline __attribute__((always_inline)) struct g *
 runqget(struct p *pp, bool *inheritTime)
 {
+	if (SEEDED(SEED_RUNNEXT_SKIP)) {
+		struct g *gp = runqget_ring(pp);
+		if (gp) {
+			*inheritTime = false;
+			return gp;
+		}
+	}
 	struct g *next = runnext_take(pp);
 	if (next) {
 		*inheritTime = true;

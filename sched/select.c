@@ -164,6 +164,7 @@ static __always_inline int selectgo(struct go_select_case *scases, int n, bool b
 		norder++;
 	}
 	sort_lockorder(scases, pollorder, lockorder, norder);
+	seed_yield();
 	sellock(scases, lockorder, norder);
 
 	/* Pass 1: a case that can proceed now. */

@@ -229,6 +229,7 @@ void semacquire1(uint32_t *addr, bool lifo, const char *reason)
 	struct sudog s = { .ticket = 0 };	/* 0: no handoff yet */
 
 	for (;;) {
+		seed_yield();
 		leaflock(&root->lock);
 		__atomic_add_fetch(&root->nwait, 1, __ATOMIC_SEQ_CST);
 		if (cansemacquire(addr)) {
@@ -250,6 +251,7 @@ void semrelease1(uint32_t *addr, bool handoff)
 	struct semaRoot *root = semroot(addr);
 
 	assert_has_p();
+	seed_yield();
 	__atomic_add_fetch(addr, 1, __ATOMIC_SEQ_CST);
 	/* After the add (a full barrier): see the semacquire loop. */
 	if (__atomic_load_n(&root->nwait, __ATOMIC_SEQ_CST) == 0)

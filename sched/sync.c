@@ -82,6 +82,7 @@ void go_mutex_lock_slow(go_mutex *m)
 
 	must_be_goroutine("go_mutex_lock");
 	for (;;) {
+		seed_yield();
 		/* Spin only in normal mode: in starvation mode the mutex is
 		 * handed to a waiter, never taken by a spinner. */
 		if ((old & (mutexLocked | mutexStarving)) == mutexLocked &&
@@ -165,6 +166,7 @@ void go_mutex_unlock_slow(go_mutex *m, int32_t new)
 	if (!((new + mutexLocked) & mutexLocked))
 		throw("sync: unlock of unlocked mutex");
 	must_be_m("go_mutex_unlock");
+	seed_yield();
 	if (new & mutexStarving) {
 		/* Hand the mutex to the first waiter and yield to it; it
 		 * sets mutexLocked itself.  Newcomers see mutexStarving
@@ -193,6 +195,7 @@ void go_mutex_unlock_slow(go_mutex *m, int32_t new)
 void go_rwmutex_rlock_slow(go_rwmutex *rw)
 {
 	/* A writer holds or waits: wait for its Unlock. */
+	seed_yield();
 	semacquire1(&rw->readerSem, false, waitReasonSyncRWMutexRLock);
 }
 

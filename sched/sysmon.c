@@ -60,6 +60,8 @@ static uint32_t retake(int64_t now)
 				   (int64_t)preempt_us * 1000 <= now) {
 				preemptone(pp);
 				sysretake = true;	/* in a syscall: no M */
+			} else if (s == _Prunning && SEEDED(SEED_PREEMPT)) {
+				preemptone(pp);	/* schedseed: any time */
 			}
 		}
 		if (s != _Psyscall)
@@ -121,6 +123,8 @@ static void sysmon(void)
 			delay = 10000;
 		if (delay > preempt_us / 2)
 			delay = preempt_us / 2 > 20 ? preempt_us / 2 : 20;
+		if (SEEDED_ON() && delay > 200)
+			delay = 200;	/* schedseed: preempt often */
 		usleep(delay);
 
 		int64_t now = (int64_t)nanotime();
