@@ -1073,6 +1073,11 @@ gosched_run(struct m *mp, struct p *pp, struct g *next, bool inheritTime)
 /* gosched_m's way out: @gp goes to the tail of the queue, schedule(). */
 static __cold_exit void gosched_slow(struct p *pp, struct g *gp, struct m *mp)
 {
+	/* Nothing else to run here: a G that yields in a loop is spinning,
+	 * and a spin must pause (single-threaded TCG leaves a vCPU only
+	 * then, or at a timer deadline: without it the others starve). */
+	if (runqempty(pp) && !__atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED))
+		cpu_relax();
 	mp->curg = NULL;	/* dropg before @gp is queued, as Go's */
 	runqput(pp, gp, false);
 	wakep();

@@ -283,6 +283,9 @@ bool timers_wait_until(int64_t when)
 	int64_t delay = w - (int64_t)nanotime();
 	if (delay > 0)
 		notetsleep(&sched.twnote, delay);
+	else
+		cpu_relax();	/* due already: findrunnable comes straight
+				 * back, a spin loop (it must pause) */
 	noteclear(&sched.twnote);
 	__atomic_store_n(&sched.pollUntil, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&sched.twaiting, 0, __ATOMIC_SEQ_CST);
