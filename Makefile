@@ -5,6 +5,8 @@
 #   make run        boot the image in this terminal (SMP=4 CMDLINE=...)
 #   make test       the test matrix; ends with "N passed, N failed"
 #   make bench      the benchmarks (bench <name> <value> <unit> lines)
+#   make stress     the runtime's tests under seeded scheduling (SEEDS=100,
+#                   STRESS_SMP="1 2 4"): a failing seed prints its command
 #   make gdb        boot paused with QEMU's gdb server on :1234 (SMP=, CMDLINE=)
 #   make DEBUG=1    build/debug/rt0.elf: lock owners and ranks, and every
 #                   "X held", "interrupts off", "on g0" precondition checked
@@ -53,7 +55,7 @@ UOBJS := $(call objs,$(USER_SRCS))
 OBJS  := $(KOBJS) $(UOBJS)
 
 .DELETE_ON_ERROR:
-.PHONY: all iso run test bench gdb clean deps debug-image
+.PHONY: all iso run test bench stress gdb clean deps debug-image
 all: $(BUILD)/rt0.elf
 
 Q := @
@@ -134,6 +136,9 @@ test: deps $(BUILD)/rt0.elf debug-image $(BUILD)/rt0run $(BUILD)/cmdfuzz $(HOST_
 
 bench: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
 	@sh tools/bench.sh
+
+stress: deps debug-image $(BUILD)/rt0run
+	@sh tools/stress.sh
 
 clean:
 	rm -rf $(BUILD)

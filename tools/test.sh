@@ -118,7 +118,33 @@ expect_exit unlockother 2 "test=selftest_unlock_by_other_m" 3 \
 expect_exit notheld 2 "test=selftest_lock_not_held" 3 \
 	"debug: a function documented 'sched.lock held' checks it" \
 	"^fatal error: checkmcount: lock sched \(rank [0-9]+\) (not held|held by m[0-9]+, not by this M)"
+
+# Seeded scheduling replays: the same seed at the same CPU count under
+# single-threaded TCG with -icount takes the same choices (the trace line
+# matches) and passes; another seed takes others.  (Seed 3 at 2 CPUs
+# once hung here: an M spinning through the scheduler without a pause
+# starved the other vCPU.)
+SEED_TESTS="test=chan_*,sync_* schedseed"
+seeded() {		# seeded LOG SEED -> trace line in $L/LOG.log
+	$R -e "$IMG" -a tcg,thread=single -x "-icount shift=0,sleep=off" -k \
+		-m microvm -s 2 -c "$SEED_TESTS=$2" -t 300 > "$L/$1.log" 2>&1
+	src=$?
+	grep -a "^rt0: schedseed=$2: [0-9]* choices, trace 0x" "$L/$1.log"
+	return $src
+}
+t1=$(seeded seed3a 3); rc1=$?
+t2=$(seeded seed3b 3); rc2=$?
+t3=$(seeded seed4 4); rc3=$?
+check "schedseed=3 twice (2 CPUs, -icount): both pass, the same trace: ${t1#rt0: }" \
+	$([ $rc1 = 0 ] && [ $rc2 = 0 ] && [ -n "$t1" ] && [ "$t1" = "$t2" ] && echo 0 || echo 1) \
+	"status $rc1/$rc2, traces '$t1' / '$t2' (logs: $L/seed3a.log, $L/seed3b.log)"
+check "schedseed=4 takes other choices: ${t3#rt0: }" \
+	$([ $rc3 = 0 ] && [ -n "$t3" ] && [ "${t3#*trace }" != "${t1#*trace }" ] && echo 0 || echo 1) \
+	"status $rc3, trace '$t3' (log: $L/seed4.log)"
 IMG=$B/rt0.elf
+expect_exit seedrelease 1 "schedseed=1" 2 \
+	"a release image refuses schedseed=N, naming the debug image" \
+	"^rt0: command line: schedseed=1 needs the debug image \\(make DEBUG=1"
 
 # The runner's leak checks: each fixture keeps something, and fails.
 expect_exit leakpages 2 "test=selftest_leak_pages" 1 \
@@ -152,6 +178,15 @@ grep -q "^not ok 1 selftest_must_hang # TIMEOUT" "$L/musthang.log"
 found=$?
 check "a hung test is a TIMEOUT and fails the run" \
 	$([ $rc != 0 ] && [ $found = 0 ] && echo 0 || echo 1) "runner exit $rc"
+# The report says where every CPU was: the hung test's own frame on the
+# CPU the stop NMI took, and what the watchdog's tick interrupted.
+grep -A2 "^cpu [0-9]: stopped in thread 0 'kmain':" "$L/musthang.log" |
+	grep -q "selftest_must_hang+0x"
+found=$?
+grep -q "^cpu [0-9] (this one): its tick interrupted thread" "$L/musthang.log"
+found2=$?
+check "a hang's report shows each CPU's backtrace at the stop" \
+	$([ $found = 0 ] && [ $found2 = 0 ] && echo 0 || echo 1) "see $L/musthang.log"
 
 expect_exit fault 2 "test=selftest_unexpected_fault" 3 \
 	"an unexpected fault prints a symbolized report and exits 3" \
