@@ -11,6 +11,13 @@ static __attribute__((noinline, cold)) void spin_stuck(struct spinlock *l)
 	      this_cpu_id());
 }
 
+/* Out of line, so spin_lock's fast path keeps no register for it. */
+static __attribute__((noinline, cold)) void spin_twice(struct spinlock *l)
+{
+	panic("spinlock '%s' taken twice by cpu %u", lockrank_name(l->rank),
+	      this_cpu_id());
+}
+
 /* Debug builds: each CPU's list of spinlocks held, checked by rank. */
 #ifdef RT0_DEBUG
 static void rank_acquire(struct spinlock *l)
@@ -50,8 +57,7 @@ void spin_lock(struct spinlock *l)
 
 	BUG_ON(irq_enabled());
 	if (unlikely(READ_ONCE(l->cpu) == me && spin_held(l)))
-		panic("spinlock '%s' taken twice by cpu %d",
-		      lockrank_name(l->rank), me);
+		spin_twice(l);
 	rank_acquire(l);
 	if (likely(!__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE)))
 		goto got;
