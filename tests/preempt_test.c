@@ -258,10 +258,18 @@ struct preempt_chans {
 	go_waitgroup producers, consumers;
 };
 
+/*
+ * No calls, so only an asynchronous preemption stops it; a `pause` every
+ * 1024 rounds (an instruction, not a safe point) lets single-threaded TCG
+ * under -icount (make stress) run the other vCPUs.  Without it, QEMU 7.2
+ * there left a halted vCPU's timer interrupt undelivered for 600 ms while
+ * the spinners ran: sysmon, asleep on that CPU, never preempted anyone.
+ */
 static void spin(uint64_t n)
 {
 	for (volatile uint64_t i = 0; i < n; i++)
-		;
+		if ((i & 1023) == 1023)
+			cpu_relax();
 }
 
 static void pc_producer(void *a)
