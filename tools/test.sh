@@ -9,11 +9,14 @@
 #    debug image (make DEBUG=1: lock ranks, owners, preconditions) at
 #    4 CPUs, and its channel and sync tests at 8 with preemptus=100
 #    (every test of every run is checked for leaks by the runner)
-# 3. harness checks: a bad command line exits 2, a failing test, a hung
-#    test and an unexpected fault each fail the run, deadlocks and misuse
-#    of channels and sync end the program with Go's words, console lines
-#    from all CPUs are never torn, microvm reaches its first KTAP line
-#    within 10 ms
+# 3. harness checks: a bad command line exits 2 (and a seeded fuzzer
+#    of them), every numeric key at its bounds, machine limits, a
+#    failing, a hung (with every CPU's backtrace), a leaking test and an
+#    unexpected fault each fail the run, the debug image's lock-order
+#    and precondition checks fire, a seed replays its schedule
+#    (schedseed=, make stress), deadlocks and misuse of channels and
+#    sync end the program with Go's words, console lines from all CPUs
+#    are never torn, microvm reaches its first KTAP line within 10 ms
 #
 # Guest output goes to build/test-logs/; failures are shown.  The last
 # line is "N passed, N failed", summed over everything.
