@@ -7,7 +7,13 @@
 #   make bench      the benchmarks (bench <name> <value> <unit> lines)
 #   make stress     the runtime's tests under seeded scheduling (SEEDS=100,
 #                   STRESS_SMP="1 2 4"): a failing seed prints its command
-#   make gdb        boot paused with QEMU's gdb server on :1234 (SMP=, CMDLINE=)
+#   make gdb        boot paused and debug it: gdb in this terminal, with
+#                   tools/rt0-gdb.py (info goroutines, goroutine N bt, ...);
+#                   GDBPORT=1234, SMP=, CMDLINE=; console in
+#                   build/gdb-console.log
+#   make gdb-server boot paused with QEMU's gdb server on :1234, for a gdb
+#                   run elsewhere (gdb -x tools/rt0-gdb.py build/rt0.elf)
+#   make gdbtest    check tools/rt0-gdb.py on a live image (app=gdbdemo)
 #   make DEBUG=1    build/debug/rt0.elf: lock owners and ranks, and every
 #                   "X held", "interrupts off", "on g0" precondition checked
 #                   (any target: make DEBUG=1 run)
@@ -55,7 +61,8 @@ UOBJS := $(call objs,$(USER_SRCS))
 OBJS  := $(KOBJS) $(UOBJS)
 
 .DELETE_ON_ERROR:
-.PHONY: all iso run test bench stress gdb clean deps debug-image
+.PHONY: all iso run test bench stress gdb gdb-server gdbtest clean deps \
+	debug-image
 all: $(BUILD)/rt0.elf
 
 Q := @
@@ -124,9 +131,16 @@ deps:
 run: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
 	@$(BUILD)/rt0run -e $(BUILD)/rt0.elf -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" -i
 
+GDBPORT ?= 1234
 gdb: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
-	@echo "gdb $(BUILD)/rt0.elf -ex 'target remote :1234'"
+	@sh tools/gdb.sh $(BUILD)/rt0.elf $(MACHINE) $(SMP) "$(CMDLINE)" $(GDBPORT)
+
+gdb-server: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
+	@echo "gdb -x tools/rt0-gdb.py $(BUILD)/rt0.elf -ex 'target remote :1234'"
 	@$(BUILD)/rt0run -e $(BUILD)/rt0.elf -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" -i -g
+
+gdbtest: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
+	@ELF=$(BUILD)/rt0.elf sh tools/gdbtest.sh
 
 # make test also runs the suite on the debug image, built beside the other.
 debug-image:
