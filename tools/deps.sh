@@ -1,13 +1,15 @@
 #!/bin/sh
 # tools/deps.sh - make sure the host can boot rt0: QEMU for every target,
-# GRUB + xorriso + mtools for the ISO.  As root on Debian/Ubuntu this
-# installs what is missing with apt-get; otherwise it prints the command.
+# GRUB + xorriso + mtools for the ISO, gdb for make gdb and its test.  As
+# root on Debian/Ubuntu this installs what is missing with apt-get;
+# otherwise it prints the command.
 need=""
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need="$need qemu-system-x86"
 command -v grub-mkrescue >/dev/null 2>&1 || need="$need grub-common"
 [ -d /usr/lib/grub/i386-pc ] || need="$need grub-pc-bin"
 command -v xorriso >/dev/null 2>&1 || need="$need xorriso"
 command -v mformat >/dev/null 2>&1 || need="$need mtools"
+command -v gdb >/dev/null 2>&1 || need="$need gdb"		# make gdb, gdbtest
 [ -z "$need" ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -16,7 +16,8 @@
 #    and precondition checks fire, a seed replays its schedule
 #    (schedseed=, make stress), deadlocks and misuse of channels and
 #    sync end the program with Go's words, console lines from all CPUs
-#    are never torn, microvm reaches its first KTAP line within 10 ms
+#    are never torn, microvm reaches its first KTAP line within 10 ms,
+#    the gdb extension lists a live image's goroutines (tools/gdbtest.sh)
 #
 # Guest output goes to build/test-logs/; failures are shown.  The last
 # line is "N passed, N failed", summed over everything.
@@ -423,6 +424,16 @@ ok=1
 	[ $t2 -le $((b1 + 2 * 4)) ] && [ $i2 -le $((2 * 4)) ] && ok=0
 check "make run's experiment: $lines SCHED lines; unlocked Ms kept (threads=$t1 idlethreads=$i1), locked Ms torn down (threads=$t2 idlethreads=$i2)" \
 	$ok "status $rc, see $L/lockexp.log"
+
+# The gdb extension (tools/rt0-gdb.py) on a live image: each of its
+# checks counts as one.
+GDBTEST_KEEP=$L/gdbtest sh tools/gdbtest.sh > "$L/gdbtest.log" 2>&1
+gdb_ok=$(grep -c '^ok     ' "$L/gdbtest.log")
+gdb_bad=$(grep -c '^FAILED ' "$L/gdbtest.log")
+sed -n 's/^\(ok    \|FAILED\) /\1 gdb: /p' "$L/gdbtest.log"
+[ "$gdb_ok" -gt 0 ] || gdb_bad=$((gdb_bad + 1))	# it must have run
+record "$gdb_ok" "$gdb_bad"
+[ "$gdb_bad" = 0 ] || sed -n '/^---- gdb transcript/,$p' "$L/gdbtest.log" | tail -n 40
 
 log=$L/microvm-smp8.log
 total=$(grep -c '^# console-line' "$log")
