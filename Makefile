@@ -14,6 +14,9 @@
 #   make gdb-server boot paused with QEMU's gdb server on :1234, for a gdb
 #                   run elsewhere (gdb -x tools/rt0-gdb.py build/rt0.elf)
 #   make gdbtest    check tools/rt0-gdb.py on a live image (app=gdbdemo)
+#   make APP=dir    build/app-NAME/rt0.elf: an image whose programs are
+#                   dir/*.c (public headers only); with run, test, iso, gdb
+#                   (docs/programs.md)
 #   make DEBUG=1    build/debug/rt0.elf: lock owners and ranks, and every
 #                   "X held", "interrupts off", "on g0" precondition checked
 #                   (any target: make DEBUG=1 run)
@@ -33,7 +36,10 @@ COMMON_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-fcf-protection=none -ftls-model=local-exec -fno-strict-aliasing \
 	--param=min-pagesize=0 \
-	-Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP -I. -Iinclude
+	-Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP
+# The tree's own code sees every header; a program from outside the tree
+# (APP=) sees only the public ones (include/).
+TREE_INCLUDES := -I. -Iinclude
 ifdef DEBUG
 BUILD := build/debug
 COMMON_CFLAGS += -DRT0_DEBUG
@@ -42,8 +48,9 @@ endif
 # switch need not save them; programs and tests may use them freely.
 # RT0_USER_TEXT: program text, where goroutines may be preempted at any
 # instruction (sched/lock.h keeps runtime inlines out of it).
-KERNEL_CFLAGS := $(COMMON_CFLAGS) -mgeneral-regs-only
-USER_CFLAGS   := $(COMMON_CFLAGS) -DRT0_USER_TEXT
+KERNEL_CFLAGS := $(COMMON_CFLAGS) $(TREE_INCLUDES) -mgeneral-regs-only
+USER_CFLAGS   := $(COMMON_CFLAGS) $(TREE_INCLUDES) -DRT0_USER_TEXT
+APP_CFLAGS    := $(COMMON_CFLAGS) -I$(CURDIR)/include -DRT0_USER_TEXT
 ASFLAGS       := -g -I. -Iboot -Iarch/x86_64 -Ikernel -Isched -MMD -MP
 LDFLAGS       := -nostdlib -static -no-pie -Wl,-T,linker.ld \
 	-Wl,-z,max-page-size=0x1000 -Wl,--build-id=none -Wl,-z,noexecstack \
@@ -60,10 +67,28 @@ KOBJS := $(call objs,$(BOOT_SRCS) $(ARCH_SRCS) $(KERNEL_SRCS) $(SCHED_SRCS))
 UOBJS := $(call objs,$(USER_SRCS))
 OBJS  := $(KOBJS) $(UOBJS)
 
+# The image: rt0's own (its apps and tests), or with APP=dir the runtime
+# and dir/*.c, built in build/app-NAME (objects under apps/, so the
+# linker puts them in program text: linker.ld).
+ifdef APP
+APP_DIR  := $(patsubst %/,%,$(APP))
+APP_NAME := $(notdir $(abspath $(APP_DIR)))
+IMG      := $(BUILD)/app-$(APP_NAME)
+APP_SRCS := $(wildcard $(APP_DIR)/*.c)
+ifeq ($(APP_SRCS),)
+$(error APP=$(APP): no .c files there (a program is a directory of .c files: docs/programs.md))
+endif
+APP_OBJS := $(patsubst $(APP_DIR)/%.c,$(IMG)/apps/%.o,$(APP_SRCS))
+IMG_OBJS := $(KOBJS) $(APP_OBJS)
+else
+IMG      := $(BUILD)
+IMG_OBJS := $(OBJS)
+endif
+
 .DELETE_ON_ERROR:
 .PHONY: all iso run test bench stress gdb gdb-server gdbtest clean deps \
 	debug-image
-all: $(BUILD)/rt0.elf
+all: $(IMG)/rt0.elf
 
 Q := @
 ifdef V
@@ -82,30 +107,43 @@ $(BUILD)/%.o: %.c
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+ifdef APP
+# A program from outside the tree: public headers only (checked first,
+# with a message that says so), the flags of apps/.
+$(IMG)/apps/%.o: $(APP_DIR)/%.c $(IMG)/headers.ok
+	@mkdir -p $(dir $@)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(APP_CFLAGS) -c $< -o $@
+$(IMG)/headers.ok: $(APP_SRCS) $(wildcard $(APP_DIR)/*.h) tools/appcheck.sh
+	@mkdir -p $(IMG)
+	@sh tools/appcheck.sh "$(APP_DIR)" && touch $@
+-include $(APP_OBJS:.o=.d)
+endif
+
 # Two links: the first gives the symbol table, which the second adds in
 # .ksyms, the last section, so no other symbol moves (checked).
 $(BUILD)/ksyms0.S: tools/gensyms.sh
 	@mkdir -p $(BUILD)
 	sh tools/gensyms.sh > $@
-$(BUILD)/rt0.pass1.elf: $(OBJS) $(BUILD)/ksyms0.o linker.ld
+$(IMG)/rt0.pass1.elf: $(IMG_OBJS) $(BUILD)/ksyms0.o linker.ld
 	@echo "  LD    $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms0.o
-$(BUILD)/ksyms.S: $(BUILD)/rt0.pass1.elf tools/gensyms.sh
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(IMG_OBJS) $(BUILD)/ksyms0.o
+$(IMG)/ksyms.S: $(IMG)/rt0.pass1.elf tools/gensyms.sh
 	sh tools/gensyms.sh $< > $@
-$(BUILD)/rt0.elf: $(BUILD)/rt0.pass1.elf $(BUILD)/ksyms.o
+$(IMG)/rt0.elf: $(IMG)/rt0.pass1.elf $(IMG)/ksyms.o
 	@echo "  LD    $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms.o
-	@nm -n $(BUILD)/rt0.pass1.elf | grep ' [tTwW] ' > $(BUILD)/syms1.txt
-	@nm -n $@ | grep ' [tTwW] ' > $(BUILD)/syms2.txt
-	@cmp -s $(BUILD)/syms1.txt $(BUILD)/syms2.txt || \
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(IMG_OBJS) $(IMG)/ksyms.o
+	@nm -n $(IMG)/rt0.pass1.elf | grep ' [tTwW] ' > $(IMG)/syms1.txt
+	@nm -n $@ | grep ' [tTwW] ' > $(IMG)/syms2.txt
+	@cmp -s $(IMG)/syms1.txt $(IMG)/syms2.txt || \
 		{ echo "ksyms: symbols moved between links"; exit 1; }
-	@objdump -d -S $@ > $(BUILD)/rt0.asm 2>/dev/null || true
+	@objdump -d -S $@ > $(IMG)/rt0.asm 2>/dev/null || true
 
 # ISO images: the command line is baked into grub.cfg.
 ISO_CMDLINE ?=
-$(BUILD)/rt0.iso: $(BUILD)/rt0.elf tools/mkiso.sh
+$(IMG)/rt0.iso: $(IMG)/rt0.elf tools/mkiso.sh
 	sh tools/mkiso.sh $< $@ "$(ISO_CMDLINE)"
-iso: deps $(BUILD)/rt0.iso
+iso: deps $(IMG)/rt0.iso
 
 # Host tools.
 $(BUILD)/rt0run: tools/rt0run.c
@@ -128,16 +166,16 @@ $(BUILD)/host/runq_stress.test: tests/host/runq_stress.c tests/host/runq_host.h 
 deps:
 	@sh tools/deps.sh
 
-run: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
-	@$(BUILD)/rt0run -e $(BUILD)/rt0.elf -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" -i
+run: deps $(IMG)/rt0.elf $(BUILD)/rt0run
+	@$(BUILD)/rt0run -e $(IMG)/rt0.elf -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" -i
 
 GDBPORT ?= 1234
-gdb: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
-	@sh tools/gdb.sh $(BUILD)/rt0.elf $(MACHINE) $(SMP) "$(CMDLINE)" $(GDBPORT)
+gdb: deps $(IMG)/rt0.elf $(BUILD)/rt0run
+	@sh tools/gdb.sh $(IMG)/rt0.elf $(MACHINE) $(SMP) "$(CMDLINE)" $(GDBPORT)
 
-gdb-server: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
-	@echo "gdb -x tools/rt0-gdb.py $(BUILD)/rt0.elf -ex 'target remote :1234'"
-	@$(BUILD)/rt0run -e $(BUILD)/rt0.elf -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" -i -g
+gdb-server: deps $(IMG)/rt0.elf $(BUILD)/rt0run
+	@echo "gdb -x tools/rt0-gdb.py $(IMG)/rt0.elf -ex 'target remote :1234'"
+	@$(BUILD)/rt0run -e $(IMG)/rt0.elf -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" -i -g
 
 gdbtest: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
 	@ELF=$(BUILD)/rt0.elf sh tools/gdbtest.sh
@@ -145,8 +183,14 @@ gdbtest: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
 # make test also runs the suite on the debug image, built beside the other.
 debug-image:
 	@$(MAKE) --no-print-directory DEBUG=1 build/debug/rt0.elf
+ifdef APP
+# A program's own tests (GO_TEST, include/rt0/test.h) on its image.
+test: deps $(IMG)/rt0.elf $(BUILD)/rt0run
+	@sh tools/apptest.sh $(IMG)/rt0.elf "$(APP_DIR)" $(SMP)
+else
 test: deps $(BUILD)/rt0.elf debug-image $(BUILD)/rt0run $(BUILD)/cmdfuzz $(HOST_TESTS)
 	@sh tools/test.sh
+endif
 
 bench: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
 	@sh tools/bench.sh

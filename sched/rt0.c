@@ -35,8 +35,10 @@ extern const struct rt0_app _apps_start[], _apps_end[];
 static uint32_t maxprocs;
 KPARAM_UINT(maxprocs, maxprocs, 1, MAX_PROCS,
 	    "number of Ps (GOMAXPROCS); default: the CPU count");
-static char app_name[32] = "lockosthread";
-KPARAM_STR(app, app_name, "the program to run as goroutine 1 (app=? lists them)");
+/* Empty: the image's main program (main_app). */
+static char app_name[32];
+KPARAM_STR(app, app_name, "the program to run as goroutine 1 (app=? lists "
+	   "them; default lockosthread, or an APP= image's first)");
 
 static const char *cmdline;	/* args(): the kernel command line */
 static const struct rt0_app *app;
@@ -114,6 +116,22 @@ static const struct rt0_app *find_app(const char *name)
 	return NULL;
 }
 
+/*
+ * The program goroutine 1 runs: app=NAME; without it, lockosthread (the
+ * experiment of make run), or in an image built with APP=dir, which has
+ * only that directory's programs, its first (files in name order, then
+ * source order).  NULL if there is no such program.
+ */
+static const struct rt0_app *main_app(void)
+{
+	if (app_name[0])
+		return find_app(app_name);
+	const struct rt0_app *a = find_app("lockosthread");
+	if (!a && (uintptr_t)_apps_start < (uintptr_t)_apps_end)
+		a = _apps_start;
+	return a;
+}
+
 static void schedinit(void)
 {
 	sched.maxmcount = 10000;
@@ -127,8 +145,15 @@ static void schedinit(void)
 	procresize(procs);	/* m0 gets P0; the others go idle */
 	unlock(&sched.lock);
 	/* An unknown app= is refused even when tests run instead. */
-	app = find_app(app_name);
-	if (!app) {
+	app = main_app();
+	if (!app && !app_name[0]) {
+		/* Tests may still run (runtime_main never calls it then). */
+		if (!ktest_selected() && !kbench_selected()) {
+			kprintf("rt0: this image has no program (RT0_APP); "
+				"test=GLOB runs its tests\n");
+			kernel_exit(EXIT_CMDLINE);
+		}
+	} else if (!app) {
 		kprintf("rt0: command line: unknown app '%s'; apps:", app_name);
 		for (const struct rt0_app *a = _apps_start; a < _apps_end; a++)
 			kprintf(" %s", a->name);

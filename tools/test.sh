@@ -17,7 +17,8 @@
 #    (schedseed=, make stress), deadlocks and misuse of channels and
 #    sync end the program with Go's words, console lines from all CPUs
 #    are never torn, microvm reaches its first KTAP line within 10 ms,
-#    the gdb extension lists a live image's goroutines (tools/gdbtest.sh)
+#    the gdb extension lists a live image's goroutines (tools/gdbtest.sh),
+#    a program from outside the tree builds, runs and runs its tests
 #
 # Guest output goes to build/test-logs/; failures are shown.  The last
 # line is "N passed, N failed", summed over everything.
@@ -424,6 +425,36 @@ ok=1
 	[ $t2 -le $((b1 + 2 * 4)) ] && [ $i2 -le $((2 * 4)) ] && ok=0
 check "make run's experiment: $lines SCHED lines; unlocked Ms kept (threads=$t1 idlethreads=$i1), locked Ms torn down (threads=$t2 idlethreads=$i2)" \
 	$ok "status $rc, see $L/lockexp.log"
+
+# A program from outside the tree (make APP=dir, docs/programs.md): the
+# example copied to a temporary directory is built against the public
+# headers, runs, and its own tests pass; an internal header is refused
+# with a line that says so.
+appdir=$(mktemp -d /tmp/rt0app.XXXXXX)
+cp examples/primes/primes.c "$appdir/"
+appimg=$B/app-$(basename "$appdir")/rt0.elf
+make --no-print-directory APP="$appdir" > "$L/app-build.log" 2>&1
+brc=$?
+$R -e "$appimg" -m microvm -s 4 -c "" -t 120 > "$L/app-run.log" 2>&1
+rc=$?
+grep -q "^419 421 431 433 439 443 449 457 461 463 467 479 487 491 499 503 509 521 523 541$" "$L/app-run.log"
+found=$?
+check "make APP=dir builds a program from outside the tree; it runs (the 100th prime, 541)" \
+	$([ $brc = 0 ] && [ $rc = 0 ] && [ $found = 0 ] && echo 0 || echo 1) \
+	"build $brc, run $rc (see $L/app-build.log, $L/app-run.log)"
+make --no-print-directory test APP="$appdir" > "$L/app-test.log" 2>&1
+rc=$?
+check "make test APP=dir runs its own tests: $(tail -n 1 "$L/app-test.log")" \
+	$([ $rc = 0 ] && [ "$(tail -n 1 "$L/app-test.log")" = "2 passed, 0 failed" ] && echo 0 || echo 1) \
+	"see $L/app-test.log"
+printf '#include <rt0.h>\n#include "sched/proc.h"\n' >> "$appdir/primes.c"
+make --no-print-directory APP="$appdir" > "$L/app-internal.log" 2>&1
+rc=$?
+grep -q "primes.c:[0-9]*: 'sched/proc.h' is one of rt0's internal headers" "$L/app-internal.log"
+found=$?
+check "a program that includes an internal header fails to build, saying so" \
+	$([ $rc != 0 ] && [ $found = 0 ] && echo 0 || echo 1) "see $L/app-internal.log"
+rm -rf "$appdir" "$B/app-$(basename "$appdir")"
 
 # The gdb extension (tools/rt0-gdb.py) on a live image: each of its
 # checks counts as one.
