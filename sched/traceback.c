@@ -34,6 +34,11 @@ static const char *gstatus_str(struct g *gp, uint32_t s)
 	}
 }
 
+/* Where gogo resumes a G that mcall switched out, and what mcall pushed
+ * on the G's stack first (rbp, rbx, r12-r15: sched/asm_amd64.S). */
+extern char mcall_resume[];
+#define MCALL_PUSHED (6 * 8)
+
 /* Whether @pc (a return address) is in one of the channel stubs, which
  * park with their caller's return address above their sudog. */
 static bool in_chan_stub(uint64_t pc)
@@ -44,7 +49,6 @@ static bool in_chan_stub(uint64_t pc)
 			!strcmp(name, "chanrecv_mcall"));
 }
 
-/* The frames of @gp, stopped in status @s (not running). */
 /*
  * The frames of @gp, stopped in status @s (not running).  The walk stays
  * on gp's own stack, which is never freed or made a guard: if gp runs
@@ -67,6 +71,15 @@ static void g_frames(fmt_sink sink, void *arg, struct g *gp, uint32_t s)
 	if (pc == (uint64_t)gp->startfn && sp == hi - 8) {
 		/* Never ran: it starts at its function. */
 		backtrace_write_within(sink, arg, 0, pc + 1, 0, lo, hi);
+		return;
+	}
+	if (pc == (uint64_t)mcall_resume && sp >= lo && sp + MCALL_PUSHED + 8 <= hi) {
+		/* mcall's caller: its return address is above the six
+		 * registers mcall pushed, its frame is bp. */
+		backtrace_write_within(sink, arg, 0, pc, 0, lo, hi);
+		backtrace_write_within(sink, arg, 1,
+				       *(uint64_t *)(sp + MCALL_PUSHED), bp,
+				       lo, hi);
 		return;
 	}
 	if (in_chan_stub(pc) && sp >= lo && sp + SUDOG_FRAME + 8 <= hi) {

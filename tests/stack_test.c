@@ -154,6 +154,58 @@ RTEST_TIMEOUT(stack_lists_every_goroutine_and_where_it_waits, 60)
 	KT_EQ(others, 1);
 }
 
+/*
+ * A goroutine stopped by asynchronous preemption is switched out by
+ * mcall (from asyncPreempt2): its trace shows mcall's caller, then the
+ * interrupted function.  It spins in a function of its own; go_stack of
+ * every goroutine stops the world, which stops it there.
+ */
+static volatile uint32_t spin_stop, spin_started;
+
+static __attribute__((noinline)) void stk_spin_loop(void)
+{
+	spin_started = 1;
+	while (!spin_stop)
+		__builtin_ia32_pause();	/* lets single-threaded TCG switch */
+}
+
+static void stk_spinner(void *arg)
+{
+	stk_spin_loop();
+	go_waitgroup_done(&bl.wg);
+}
+
+RTEST_TIMEOUT(stack_of_a_preempted_goroutine_shows_mcalls_caller, 60)
+{
+	memset(&bl, 0, sizeof(bl));
+	spin_stop = 0;
+	spin_started = 0;
+	go_waitgroup_add(&bl.wg, 1);
+	go_spawn(stk_spinner, NULL);
+	while (!spin_started)
+		go_sleep(MS);
+	go_sleep(20 * MS);		/* preempted at least once, by now */
+
+	int n = go_stack(stk, sizeof(stk), true);
+	spin_stop = 1;
+	go_waitgroup_wait(&bl.wg);
+	/* Its entry: the one that names stk_spin_loop. */
+	const char *e = NULL;
+	int len = 0;
+	for (int64_t id = 1; id < 1000000 && !e; id++) {
+		e = stk_entry(n, id, &len);
+		if (e && !entry_has(e, len, "stk_spin_loop"))
+			e = NULL;
+	}
+	KT_ASSERTF(e, "no goroutine in stk_spin_loop:\n%.*s", n > 2000 ? 2000 : n, stk);
+	/* (Not stk_spinner: stk_spin_loop is a leaf without a frame of its
+	 * own, so the frame chain goes on from its caller's frame.) */
+	KT_ASSERTF(entry_has(e, len, " mcall+") &&
+		   entry_has(e, len, "asyncPreempt2+"),
+		   "expected mcall, asyncPreempt2, stk_spin_loop:\n%.*s",
+		   len, e);
+}
+
 RTEST(stack_truncates_at_the_buffer)
 {
 	static char small[40];
