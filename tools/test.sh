@@ -409,6 +409,17 @@ found=$?
 check "spread with schedtrace=100: $lines SCHED lines in Go's format, every P took part" \
 	$([ $rc = 0 ] && [ $found = 0 ] && [ "$lines" -ge 5 ] && [ "$bad" = 0 ] && echo 0 || echo 1) "status $rc, $bad bad lines"
 
+# Go's classic programs, as a Go programmer writes them with the public
+# API: each checks its own result and exits 0 only if it is right.
+expect_exit workers 4 "app=workers" 0 \
+	"app=workers: Go's worker pool, every job done exactly once" \
+	"^workers: 2000 jobs by 8 workers:( [0-9]+){8}$" \
+	"^workers: longest Collatz chain below 2001: 181 steps from 1161$" \
+	"^workers: 0 results wrong or repeated$"
+expect_exit pipeline 4 "app=pipeline" 0 \
+	"app=pipeline: fan-out and fan-in, the sum of squares exact" \
+	"^pipeline: 10000 squares through 4 squarers \([0-9 ]+\), sum 333383335000, expected 333383335000$"
+
 # The image's main job, as make run boots it: the LockOSThread experiment.
 guest lockexp microvm 4 "schedtrace=500"
 rc=$?
