@@ -18,8 +18,10 @@
 # Other lines are ignored, scheddetail's P/M/G lines too (its SCHED line,
 # with gcwaiting= etc. and no per-P list, is read).  A malformed SCHED
 # line is reported with its line number on stderr and skipped.  Prints
-# one summary line on stdout.  Exit status 0; 2 (with one line on
-# stderr) when the log cannot be read or holds no usable SCHED line.
+# one summary line on stdout (samples, time span, threads min..max and
+# final, idle Ps min..max, phase markers if any, the PNG written).  Exit
+# status 0; 2 (with one line on stderr) when the log cannot be read or
+# holds no usable SCHED line.
 # Needs Debian's python3-matplotlib (tools/deps.sh installs it); the
 # Agg backend draws without a display.
 import argparse
@@ -201,11 +203,12 @@ def main():
     except OSError as e:
         print("schedplot: %s: %s" % (out, e.strerror), file=sys.stderr)
         return 2
+    marks = "; %d phase markers" % len(phases) if phases else ""
     print("schedplot: %d sample%s over %d ms; threads %d..%d, final %d; "
-          "idle Ps %d..%d -> %s"
+          "idle Ps %d..%d%s -> %s"
           % (len(samples), "" if len(samples) == 1 else "s", span,
              min(threads), max(threads), threads[-1], min(idle), max(idle),
-             out))
+             marks, out))
     return 0
 
 
