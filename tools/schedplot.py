@@ -143,7 +143,7 @@ def plot(samples, phases, title, out):
     ax_q.set_ylim(top=max(1.0, ax_q.get_ylim()[1]))
     for ax in (ax_p, ax_q):
         ax.set_ylim(bottom=-0.05 * ax.get_ylim()[1])  # zeros off the frame
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
     for ax in (ax_m, ax_p, ax_q):
         for ms, _ in phases:
             ax.axvline(ms, color="tab:red", ls=":", lw=1.2)
