@@ -69,7 +69,7 @@ def parse_sched(line):
 def read_log(f, name):
     """Samples and phase markers (ms, label) from the log's lines; reports
     malformed SCHED lines on stderr."""
-    samples, phases, pending = [], [], []
+    samples, phases, pending, bad = [], [], [], 0
     for lineno, line in enumerate(f, 1):
         line = line.rstrip("\r\n")
         if line.startswith("SCHED "):
@@ -77,6 +77,7 @@ def read_log(f, name):
             if s is None:
                 print("schedplot: %s:%d: malformed SCHED line, skipped: %.80s"
                       % (name, lineno, line), file=sys.stderr)
+                bad += 1
                 continue
             samples.append(s)
             phases += [(s["ms"], label) for label in pending]
@@ -85,6 +86,9 @@ def read_log(f, name):
         m = PHASE_RE.match(line)
         if m:
             pending.append(m.group(1))
+    if bad and not samples:
+        raise LogError("%s: no well-formed SCHED line (%d malformed)"
+                       % (name, bad))
     if not samples:
         raise LogError("%s: no SCHED lines (boot with schedtrace=MS)" % name)
     return samples, phases
