@@ -14,6 +14,9 @@
 #   make gdb-server boot paused with QEMU's gdb server on :1234, for a gdb
 #                   run elsewhere (gdb -x tools/rt0-gdb.py build/rt0.elf)
 #   make gdbtest    check tools/rt0-gdb.py on a live image (app=gdbdemo)
+#   make plot       boot like make run but headless, console to
+#                   build/schedtrace.log, and plot its schedtrace lines
+#                   to build/schedtrace.png (LOG=file: plot that log)
 #   make APP=dir    build/app-NAME/rt0.elf: an image whose programs are
 #                   dir/*.c (public headers only); with run, test, iso, gdb
 #                   (docs/programs.md)
@@ -87,7 +90,7 @@ endif
 
 .DELETE_ON_ERROR:
 .PHONY: all iso run test bench stress gdb gdb-server gdbtest clean deps \
-	debug-image
+	debug-image plot
 all: $(IMG)/rt0.elf
 
 Q := @
@@ -179,6 +182,18 @@ gdb-server: deps $(IMG)/rt0.elf $(BUILD)/rt0run
 
 gdbtest: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
 	@ELF=$(BUILD)/rt0.elf sh tools/gdbtest.sh
+
+# Debian's python3: the one python3-matplotlib installs into.
+PYTHON ?= /usr/bin/python3
+PLOTLOG := $(if $(LOG),$(LOG),$(BUILD)/schedtrace.log)
+plot: deps $(if $(LOG),,$(IMG)/rt0.elf $(BUILD)/rt0run)
+ifndef LOG
+	@echo "plot: booting -m $(MACHINE) -smp $(SMP) \"$(CMDLINE)\", console to $(PLOTLOG)"
+	@$(BUILD)/rt0run -e $(IMG)/rt0.elf -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" \
+		-t 120 > $(PLOTLOG) 2>&1 || echo "plot: guest exit status $$?"
+endif
+	@mkdir -p $(BUILD)
+	@$(PYTHON) tools/schedplot.py -o $(BUILD)/schedtrace.png $(PLOTLOG)
 
 # make test also runs the suite on the debug image, built beside the other.
 debug-image:

@@ -1,6 +1,8 @@
 #!/bin/sh
 # tools/deps.sh - make sure the host can boot rt0: QEMU for every target,
-# GRUB + xorriso + mtools for the ISO, gdb for make gdb and its test.  As
+# GRUB + xorriso + mtools for the ISO, gdb for make gdb and its test,
+# matplotlib for make plot (in Debian's /usr/bin/python3, which the
+# package installs into; a python3 earlier on PATH may not see it).  As
 # root on Debian/Ubuntu this installs what is missing with apt-get;
 # otherwise it prints the command.
 need=""
@@ -10,6 +12,8 @@ command -v grub-mkrescue >/dev/null 2>&1 || need="$need grub-common"
 command -v xorriso >/dev/null 2>&1 || need="$need xorriso"
 command -v mformat >/dev/null 2>&1 || need="$need mtools"
 command -v gdb >/dev/null 2>&1 || need="$need gdb"		# make gdb, gdbtest
+/usr/bin/python3 -c 'import matplotlib' 2>/dev/null ||
+	need="$need python3-matplotlib"				# make plot
 [ -z "$need" ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

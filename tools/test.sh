@@ -18,6 +18,7 @@
 #    sync end the program with Go's words, console lines from all CPUs
 #    are never torn, microvm reaches its first KTAP line within 10 ms,
 #    the gdb extension lists a live image's goroutines (tools/gdbtest.sh),
+#    schedplot.py reads schedtrace logs (tools/plottest.sh),
 #    a program from outside the tree builds, runs and runs its tests
 #
 # Guest output goes to build/test-logs/; failures are shown.  The last
@@ -476,6 +477,12 @@ sed -n 's/^\(ok    \|FAILED\) /\1 gdb: /p' "$L/gdbtest.log"
 [ "$gdb_ok" -gt 0 ] || gdb_bad=$((gdb_bad + 1))	# it must have run
 record "$gdb_ok" "$gdb_bad"
 [ "$gdb_bad" = 0 ] || sed -n '/^---- gdb transcript/,$p' "$L/gdbtest.log" | tail -n 40
+
+# The schedtrace plotter (tools/plottest.sh, no guest): each check counts
+# as one; a run with no ok line at all counts as a failure.
+sh tools/plottest.sh > "$L/plottest.log" 2>&1
+sed -n 's/^\(ok    \|FAILED\) /\1 plot: /p' "$L/plottest.log"
+record $(awk '/^ok /{p++} /^FAILED /{f++} END {print p+0, (p ? f+0 : f+1)}' "$L/plottest.log")
 
 log=$L/microvm-smp8.log
 total=$(grep -c '^# console-line' "$log")
