@@ -24,8 +24,9 @@
 #                   "X held", "interrupts off", "on g0" precondition checked
 #                   (any target: make DEBUG=1 run)
 #
-# Needs gcc, binutils and make; QEMU (and GRUB for the ISO) are installed
-# by tools/deps.sh on first use.
+# Needs gcc, binutils and make; QEMU (GRUB for the ISO, gdb for make gdb,
+# matplotlib for make plot; all of them for make test) are installed by
+# tools/deps.sh on first use.
 
 BUILD   := build
 CC      := gcc
@@ -90,7 +91,7 @@ endif
 
 .DELETE_ON_ERROR:
 .PHONY: all iso run test bench stress gdb gdb-server gdbtest clean deps \
-	debug-image plot
+	deps-all debug-image plot
 all: $(IMG)/rt0.elf
 
 Q := @
@@ -145,8 +146,9 @@ $(IMG)/rt0.elf: $(IMG)/rt0.pass1.elf $(IMG)/ksyms.o
 # ISO images: the command line is baked into grub.cfg.
 ISO_CMDLINE ?=
 $(IMG)/rt0.iso: $(IMG)/rt0.elf tools/mkiso.sh
+	@sh tools/deps.sh iso
 	sh tools/mkiso.sh $< $@ "$(ISO_CMDLINE)"
-iso: deps $(IMG)/rt0.iso
+iso: $(IMG)/rt0.iso
 
 # Host tools.
 $(BUILD)/rt0run: tools/rt0run.c
@@ -166,27 +168,33 @@ $(BUILD)/host/runq_stress.test: tests/host/runq_stress.c tests/host/runq_host.h 
 		-DRUNQ_ENV='"tests/host/runq_host.h"' -I. -Wall -Wextra -Werror \
 		tests/host/runq_stress.c sched/runq.c -o $@ -lpthread
 
+# What each target needs from the host (tools/deps.sh installs it).
 deps:
 	@sh tools/deps.sh
+deps-all:
+	@sh tools/deps.sh iso gdb plot
 
 run: deps $(IMG)/rt0.elf $(BUILD)/rt0run
 	@$(BUILD)/rt0run -e $(IMG)/rt0.elf -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" -i
 
 GDBPORT ?= 1234
-gdb: deps $(IMG)/rt0.elf $(BUILD)/rt0run
+gdb: $(IMG)/rt0.elf $(BUILD)/rt0run
+	@sh tools/deps.sh gdb
 	@sh tools/gdb.sh $(IMG)/rt0.elf $(MACHINE) $(SMP) "$(CMDLINE)" $(GDBPORT)
 
 gdb-server: deps $(IMG)/rt0.elf $(BUILD)/rt0run
 	@echo "gdb -x tools/rt0-gdb.py $(IMG)/rt0.elf -ex 'target remote :1234'"
 	@$(BUILD)/rt0run -e $(IMG)/rt0.elf -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" -i -g
 
-gdbtest: deps $(BUILD)/rt0.elf $(BUILD)/rt0run
+gdbtest: $(BUILD)/rt0.elf $(BUILD)/rt0run
+	@sh tools/deps.sh gdb
 	@ELF=$(BUILD)/rt0.elf sh tools/gdbtest.sh
 
 # Debian's python3: the one python3-matplotlib installs into.
 PYTHON ?= /usr/bin/python3
 PLOTLOG := $(if $(LOG),$(LOG),$(BUILD)/schedtrace.log)
-plot: deps $(if $(LOG),,$(IMG)/rt0.elf $(BUILD)/rt0run)
+plot: $(if $(LOG),,$(IMG)/rt0.elf $(BUILD)/rt0run)
+	@sh tools/deps.sh plot
 ifndef LOG
 	@echo "plot: booting -m $(MACHINE) -smp $(SMP) \"$(CMDLINE)\", console to $(PLOTLOG)"
 	@$(BUILD)/rt0run -e $(IMG)/rt0.elf -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" \
@@ -203,7 +211,7 @@ ifdef APP
 test: deps $(IMG)/rt0.elf $(BUILD)/rt0run
 	@sh tools/apptest.sh $(IMG)/rt0.elf "$(APP_DIR)" $(SMP)
 else
-test: deps $(BUILD)/rt0.elf debug-image $(BUILD)/rt0run $(BUILD)/cmdfuzz $(HOST_TESTS)
+test: deps-all $(BUILD)/rt0.elf debug-image $(BUILD)/rt0run $(BUILD)/cmdfuzz $(HOST_TESTS)
 	@sh tools/test.sh
 endif
 
