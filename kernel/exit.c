@@ -30,6 +30,12 @@ void kernel_stop_others(void)
 {
 	int32_t me = (int32_t)this_cpu_id(), none = -1;
 
+	/* From here this CPU takes no interrupt: a tick's kernel timers
+	 * would wake threads onto other CPUs, whose run queue locks a
+	 * stopped CPU may hold for good (a throw's report then turned
+	 * into a 20 s spin and a "spinlock held" panic). */
+	cli();
+
 	if (!__atomic_compare_exchange_n(&stopper, &none, me, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		if (none == me)

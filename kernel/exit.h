@@ -23,7 +23,8 @@
  */
 void kernel_exit(uint32_t status) __noreturn;
 
-/* kernel_stop_others - NMI every other started CPU into a halt (once). */
+/* kernel_stop_others - NMI every other started CPU into a halt (once);
+ * this CPU takes no interrupt from then on.  Any context. */
 void kernel_stop_others(void);
 
 /* kernel_stopping - true once a CPU has begun stopping the machine. */
