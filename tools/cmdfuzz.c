@@ -100,6 +100,10 @@ static void valid_value(const struct key *k, char *v, size_t n)
 		int w = pick(4);
 		x = w == 0 ? k->lo : w == 1 ? k->hi :
 		    k->lo + next() % (k->hi - k->lo + 1);
+		/* The release image, which the fuzzer runs, refuses any seed
+		 * but 0 (the debug image's; the harness checks that). */
+		if (!strcmp(k->name, "schedseed"))
+			x = 0;
 		if (pick(5) == 0)
 			snprintf(v, n, "0x%llx", x);
 		else
