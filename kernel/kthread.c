@@ -46,11 +46,20 @@
 #include "../arch/x86_64/trap.h"
 #include "../arch/x86_64/x86.h"
 
-
 static uint32_t slice_ms = 10;
 KPARAM_UINT(slice, slice_ms, 1, 1000, "kernel thread time slice, in ms");
 static bool kstat;
 KPARAM_BOOL(kstat, kstat, "print per-CPU scheduler counters at exit");
+/*
+ * idlepoll=1: CPU 0 waits for work by polling instead of halting, so some
+ * vCPU always runs.  For replays under single-threaded TCG with -icount
+ * (make stress): when every vCPU halts, QEMU 7.2's main loop can move the
+ * clock on at a moment that depends on the host, and the same seed then
+ * takes other choices.  Idle time costs host time instead.
+ */
+static bool idle_poll;
+KPARAM_BOOL(idlepoll, idle_poll,
+	    "CPU 0 polls for work instead of halting (deterministic -icount runs)");
 
 static struct spinlock all_lock = SPINLOCK_INIT(LOCKRANK_ALLTHREADS);
 static struct kthread *all_threads;	/* all_lock */
@@ -501,7 +510,17 @@ void kthread_idle_loop(void)
 			continue;
 		}
 		uint64_t t0 = rdtsc();
-		sti_hlt();
+		if (idle_poll && c->id == 0) {
+			/* Interrupts on across the loop's branches, where
+			 * TCG takes them; a pause now and then lets the
+			 * other vCPUs run.  Back to the checks above after. */
+			sti();
+			for (uint32_t i = 0; i < 4096 && !READ_ONCE(c->nr_queued); i++)
+				__asm__ volatile("" ::: "memory");
+			cpu_relax();
+		} else {
+			sti_hlt();
+		}
 		cli();
 		c->stat.idle_ns += tsc_to_ns(rdtsc() - t0);
 		__atomic_store_n(&c->idle, 0, __ATOMIC_RELAXED);
