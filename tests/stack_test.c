@@ -189,13 +189,20 @@ RTEST_TIMEOUT(stack_of_a_preempted_goroutine_shows_mcalls_caller, 60)
 	int n = go_stack(stk, sizeof(stk), true);
 	spin_stop = 1;
 	go_waitgroup_wait(&bl.wg);
-	/* Its entry: the one that names stk_spin_loop. */
+	/* Its entry: the one (between blank lines) that names
+	 * stk_spin_loop. */
 	const char *e = NULL;
 	int len = 0;
-	for (int64_t id = 1; id < 1000000 && !e; id++) {
-		e = stk_entry(n, id, &len);
-		if (e && !entry_has(e, len, "stk_spin_loop"))
-			e = NULL;
+	for (int i = 0; i < n && !e; ) {
+		int j = i;
+		while (j < n && !(stk[j] == '\n' && j + 1 < n &&
+				  stk[j + 1] == '\n'))
+			j++;
+		if (entry_has(stk + i, j - i, "stk_spin_loop")) {
+			e = stk + i;
+			len = j - i;
+		}
+		i = j + 2;
 	}
 	KT_ASSERTF(e, "no goroutine in stk_spin_loop:\n%.*s", n > 2000 ? 2000 : n, stk);
 	/* (Not stk_spinner: stk_spin_loop is a leaf without a frame of its
