@@ -205,15 +205,26 @@ bool timers_check_slow(struct p *pp, int64_t now, int64_t *next)
 	lock(&pp->timerslock);
 	while (pp->ntimers && pp->timers[0]->when <= now) {
 		struct rtimer *t = pp->timers[0];
+		/* Read while t is still queued: once heap_remove clears
+		 * t->pp, a Reset on another CPU may re-arm t (timer_add
+		 * writes t->when before it takes any heap lock), and this
+		 * firing would pass the new deadline to f, which then
+		 * delivered early (chan_timer_stop_with_waiters_and_races
+		 * saw a value 0.9 ms before its deadline). */
+		rtimer_func f = t->f;
+		void *arg = t->arg;
+		int64_t when = t->when;
 		/* Counted running before it is seen unqueued (t->pp is
 		 * cleared by a release store): timer_del_sync relies on it. */
 		__atomic_add_fetch(&t->running, 1, __ATOMIC_SEQ_CST);
 		heap_remove(pp, 0);
 		set_timer0(pp);
-		rtimer_func f = t->f;
-		void *arg = t->arg;
-		int64_t when = t->when;
 		unlock(&pp->timerslock);
+#ifdef RT0_DEBUG
+		if ((int64_t)nanotime() < when)
+			throwf("timer fired %ld ns before its deadline",
+			       when - (int64_t)nanotime());
+#endif
 		f(arg, when);		/* may re-add t */
 		__atomic_sub_fetch(&t->running, 1, __ATOMIC_RELEASE);
 		ran = true;

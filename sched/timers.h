@@ -15,7 +15,10 @@
 #include "sched/runtime2.h"
 
 struct rtimer {
-	int64_t when;			/* nanotime; timerslock of pp */
+	int64_t when;			/* nanotime; written by whoever queues
+					 * it before it is queued, read under
+					 * pp's timerslock while queued (once
+					 * off the heap, it may be re-armed) */
 	void (*f)(void *arg, int64_t when);	/* constant while queued */
 	void *arg;
 	struct p *pp;			/* heap it is on, or NULL; written
