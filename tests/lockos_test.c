@@ -352,6 +352,15 @@ RTEST_TIMEOUT(lockos_1000_m_cycles_return_memory, 300)
 	}
 	go_sleep(10 * MS);
 	reap_all();
+	/* The last Ms may still be on their way out (done counts before the
+	 * goroutine exits): wait, bounded, until each M's kernel thread has
+	 * gone with it. */
+	for (int64_t end = go_nanotime() + 5000 * MS;
+	     (int64_t)kthread_count() - kthreads != mcount() - threads &&
+	     go_nanotime() < end;) {
+		go_sleep(MS);
+		reap_all();
+	}
 	/*
 	 * Idle Ms are kept (as Go keeps idle threads), so the pool may end a
 	 * few Ms bigger or smaller than it started; every M costs exactly
