@@ -512,13 +512,17 @@ void kthread_idle_loop(void)
 		uint64_t t0 = rdtsc();
 		if (idle_poll && c->id == 0) {
 			/* Interrupts on across the loop's branches, where
-			 * TCG takes them; a pause every 4096 rounds lets the
-			 * other vCPUs run.  Back to the checks above (and a
-			 * steal) after 64 Ki rounds: their cost then stays
+			 * TCG takes them.  A pause every 256 rounds lets the
+			 * other vCPUs run: under single-threaded TCG each
+			 * pause of theirs lets this loop run on to its next
+			 * one, so a longer stretch would stretch their spins
+			 * in guest time (at 4096 rounds, a spinning M's 2000
+			 * pauses took 100 ms).  Back to the checks above (and
+			 * a steal) after 64 Ki rounds, so their cost stays
 			 * out of the idle time only a little. */
 			sti();
 			for (uint32_t i = 0; i < 65536 && !READ_ONCE(c->nr_queued); i++)
-				if ((i & 4095) == 4095)
+				if ((i & 255) == 255)
 					cpu_relax();
 		} else {
 			sti_hlt();
