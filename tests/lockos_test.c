@@ -326,6 +326,29 @@ static void reap_all(void)
 	}
 }
 
+/*
+ * Wait (bounded) until no M is on its way in or out: free pages, kernel
+ * threads and Ms the same over 2 ms.  An M counts (mcount) from before
+ * its kernel thread starts, and stops counting before its thread is
+ * gone, so a snapshot taken mid-way pairs them wrong.
+ */
+static void quiesce(void)
+{
+	int64_t end = go_nanotime() + 5000 * MS;
+	uint64_t pages;
+	int64_t kthreads, threads;
+
+	do {
+		reap_all();
+		pages = mem_free_pages();
+		kthreads = kthread_count();
+		threads = mcount();
+		go_sleep(2 * MS);
+		reap_all();
+	} while ((pages != mem_free_pages() || kthreads != kthread_count() ||
+		  threads != mcount()) && go_nanotime() < end);
+}
+
 RTEST_TIMEOUT(lockos_1000_m_cycles_return_memory, 300)
 {
 	static uint32_t done;
@@ -337,8 +360,7 @@ RTEST_TIMEOUT(lockos_1000_m_cycles_return_memory, 300)
 		go_spawn(exit_locked_now, &done);
 	while (__atomic_load_n(&done, __ATOMIC_ACQUIRE) < 20)
 		go_sleep(MS);
-	go_sleep(10 * MS);
-	reap_all();
+	quiesce();
 	uint64_t pages = mem_free_pages();
 	int64_t threads = mcount(), freed = sched.nmfreed;
 	int64_t kthreads = kthread_count();
@@ -350,17 +372,7 @@ RTEST_TIMEOUT(lockos_1000_m_cycles_return_memory, 300)
 		while (__atomic_load_n(&done, __ATOMIC_ACQUIRE) < (uint32_t)i + 1)
 			go_sched();
 	}
-	go_sleep(10 * MS);
-	reap_all();
-	/* The last Ms may still be on their way out (done counts before the
-	 * goroutine exits): wait, bounded, until each M's kernel thread has
-	 * gone with it. */
-	for (int64_t end = go_nanotime() + 5000 * MS;
-	     (int64_t)kthread_count() - kthreads != mcount() - threads &&
-	     go_nanotime() < end;) {
-		go_sleep(MS);
-		reap_all();
-	}
+	quiesce();	/* the last Ms may still be on their way out */
 	/*
 	 * Idle Ms are kept (as Go keeps idle threads), so the pool may end a
 	 * few Ms bigger or smaller than it started; every M costs exactly
