@@ -73,20 +73,15 @@ static void g_frames(fmt_sink sink, void *arg, struct g *gp, uint32_t s)
 		backtrace_write_within(sink, arg, 0, pc + 1, 0, lo, hi);
 		return;
 	}
-	if (pc == (uint64_t)mcall_resume && sp >= lo && sp + MCALL_PUSHED + 8 <= hi) {
-		/* mcall's caller: its return address is above the six
-		 * registers mcall pushed, its frame is bp. */
+	/* Stopped in mcall or a channel stub: the caller's return address
+	 * is above what that pushed (six registers, or the sudog), and its
+	 * frame is bp. */
+	uint64_t above = pc == (uint64_t)mcall_resume ? MCALL_PUSHED :
+			 in_chan_stub(pc) ? SUDOG_FRAME : 0;
+	if (above && sp >= lo && sp + above + 8 <= hi) {
 		backtrace_write_within(sink, arg, 0, pc, 0, lo, hi);
-		backtrace_write_within(sink, arg, 1,
-				       *(uint64_t *)(sp + MCALL_PUSHED), bp,
-				       lo, hi);
-		return;
-	}
-	if (in_chan_stub(pc) && sp >= lo && sp + SUDOG_FRAME + 8 <= hi) {
-		backtrace_write_within(sink, arg, 0, pc, 0, lo, hi);
-		backtrace_write_within(sink, arg, 1,
-				       *(uint64_t *)(sp + SUDOG_FRAME), bp, lo,
-				       hi);
+		backtrace_write_within(sink, arg, 1, *(uint64_t *)(sp + above),
+				       bp, lo, hi);
 		return;
 	}
 	backtrace_write_within(sink, arg, 0, pc, bp, lo, hi);
