@@ -115,8 +115,7 @@ void kernel_dump_hooks(void)
 
 void kernel_exit(uint32_t status)
 {
-	cli();
-	kernel_stop_others();
+	kernel_stop_others();	/* interrupts off from here */
 	kthread_exit_report();
 	kprintf("rt0: exit status %u\n", status);
 	qemu_exit(status);

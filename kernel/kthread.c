@@ -668,7 +668,8 @@ void kthread_exit_report(void)
 		kthread_print_stats();
 }
 
-/* kthread_dump - every thread and its state (for fatal reports). */
+/* kthread_dump - every thread and its state, and each CPU's run queue
+ * (for fatal reports, the other CPUs stopped: read without rq_lock). */
 void kthread_dump(void)
 {
 	kprintf("kernel threads (%u live):\n", kthread_count());
