@@ -471,23 +471,23 @@ class Image:
 
 # ---- the objects as text ---------------------------------------------------
 
-def for_each_g():
-    """Every struct g * on allgs (g->alllink), at most 100000."""
-    gp = ev("allgs")
+def for_each_linked(head):
+    """Every element of the list at global @head, linked by its alllink
+    field (allgs, allm), at most 100000."""
+    p = ev(head)
     n = 0
-    while ptr(gp) and n < 100000:
-        yield gp
-        gp = gp["alllink"]
+    while ptr(p) and n < 100000:
+        yield p
+        p = p["alllink"]
         n += 1
+
+
+def for_each_g():
+    return for_each_linked("allgs")
 
 
 def for_each_m():
-    mp = ev("allm")
-    n = 0
-    while ptr(mp) and n < 100000:
-        yield mp
-        mp = mp["alllink"]
-        n += 1
+    return for_each_linked("allm")
 
 
 def goid_of(gp):
