@@ -8,6 +8,7 @@
  * High-level routines: use these most of the time.  Goroutines talk
  * through channels and select, and synchronize with Go's sync package:
  * both are included at the end (include/rt0/chan.h, include/rt0/sync.h).
+ * A program's own tests: include/rt0/test.h (docs/programs.md).
  */
 #ifndef RT0_H
 #define RT0_H

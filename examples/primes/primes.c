@@ -43,13 +43,21 @@ static void filter(void *arg)
 	go_chan_close(f->out);
 }
 
+#define MAX_PRIMES 1000
+
 /*
- * sieve - the first @n primes into @primes, by a chain of @n filter
- * goroutines.  Returns once every goroutine it started has finished.
+ * sieve - the first @n primes (at most MAX_PRIMES) into @primes, by a
+ * chain of @n filter goroutines.  Returns once every goroutine it started
+ * has finished.
  */
 static void sieve(int64_t *primes, int n)
 {
-	static struct filter filters[1000];
+	static struct filter filters[MAX_PRIMES];
+
+	if (n > MAX_PRIMES) {
+		go_printf("primes: at most %d primes\n", MAX_PRIMES);
+		go_exit_program(2);
+	}
 	go_chan *quit = go_chan_make(0, 0);
 	go_chan *gen[2] = { go_chan_make(sizeof(int64_t), 0), quit };
 	go_chan *ch = gen[0];
