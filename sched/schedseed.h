@@ -11,7 +11,8 @@
  *
  *	rt0: schedseed=N: C choices, trace 0x...
  *
- * The machine under single-threaded TCG with -icount shift=0,sleep=off is
+ * The machine under single-threaded TCG with -icount (shift=N,sleep=off)
+ * and idlepoll=1 (so that some vCPU always runs: HACKING.md says why) is
  * deterministic, so the same seed at the same CPU count takes the same
  * choices again (the same trace) and a failure found with seed N comes
  * back with seed N.  Go keeps the like (randomizeScheduler) to its race
