@@ -13,6 +13,7 @@
 static uint32_t stopping;		/* 1 once the machine is going down */
 static int32_t stopper = -1;		/* the CPU taking it down; atomic */
 static void (*dump_hooks[4])(void);
+static void (*exit_hooks[2])(void);
 static uint32_t dumping;
 
 bool kernel_stopping(void)
@@ -113,9 +114,26 @@ void kernel_dump_hooks(void)
 			dump_hooks[i]();
 }
 
+void kernel_add_exit_hook(void (*fn)(void))
+{
+	for (size_t i = 0; i < ARRAY_SIZE(exit_hooks); i++)
+		if (!exit_hooks[i]) {
+			exit_hooks[i] = fn;
+			return;
+		}
+	BUG("too many exit hooks");
+}
+
 void kernel_exit(uint32_t status)
 {
+	static uint32_t exiting;
+
 	kernel_stop_others();	/* interrupts off from here */
+	/* Once: a hook that fails (a fault while writing) exits again. */
+	if (!__atomic_exchange_n(&exiting, 1, __ATOMIC_ACQ_REL))
+		for (size_t i = 0; i < ARRAY_SIZE(exit_hooks); i++)
+			if (exit_hooks[i])
+				exit_hooks[i]();
 	kthread_exit_report();
 	kprintf("rt0: exit status %u\n", status);
 	qemu_exit(status);

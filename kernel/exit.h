@@ -39,6 +39,13 @@ int32_t kernel_stopper_cpu(void);
  * hooks; it runs once per boot.  Hooks are added at boot (up to 4).
  */
 void kernel_add_dump_hook(void (*fn)(void));
+
+/*
+ * Exit hooks run in kernel_exit, once per boot, after the other CPUs have
+ * stopped, with interrupts off, before the exit status is printed (the
+ * execution tracer writes its buffers out).  Added at boot (up to 2).
+ */
+void kernel_add_exit_hook(void (*fn)(void));
 void kernel_dump_hooks(void);
 
 #endif
