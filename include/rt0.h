@@ -147,6 +147,22 @@ void go_sched_stats(struct go_sched_stats *st);
 void go_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * The execution tracer's annotations (Go's runtime/trace), recorded when
+ * the image runs with trace=1 (docs/trace.md); otherwise they cost a
+ * test.  On a goroutine.
+ * go_trace_region_begin / go_trace_region_end - a span of the calling
+ *	goroutine's work, shown on its track; name must outlive the
+ *	program (a string literal), and each end names its begin.
+ * go_trace_log - a message (up to 93 bytes, copied) under category (a
+ *	literal), shown at this moment on the goroutine's track.
+ * go_trace_enabled - whether the tracer records.
+ */
+void go_trace_region_begin(const char *name);
+void go_trace_region_end(const char *name);
+void go_trace_log(const char *category, const char *message);
+bool go_trace_enabled(void);
+
+/*
  * Low-level primitives: the base for synchronization (semaphores,
  * channels).  Use with care: a parked goroutine that nobody readies
  * sleeps forever (the runtime reports a whole-program deadlock).

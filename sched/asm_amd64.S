@@ -101,7 +101,9 @@ mcall_resume:
  * resumes it as if the call had returned.  Each is mcall(fn) for that
  * convention, fn being Go's gosched_m or park_m: save the G, set g = g0,
  * call fn on the top of g0's stack.  fn never returns: it ends in gogo or
- * schedule.
+ * schedule.  Each fn is called through its pointer (gosched_m_entry and
+ * the others, proc.c), which the execution tracer may point at a traced
+ * form; an indirect call costs what a direct one does.
  *
  * MCALL_SWITCH fn, gp, mp: [in: gp = g, mp = g->m, and fn's other
  * arguments, each in its argument register]  Throws (mcall_not_curg) if
@@ -138,7 +140,7 @@ gosched_mcall:
 	movq %fs:g_tls@tpoff, %r8
 	movq G_M(%r8), %r9
 	movq M_P(%r9), %rdi
-	MCALL_SWITCH gosched_m, %r8, %r9
+	MCALL_SWITCH *gosched_m_entry(%rip), %r8, %r9
 
 /* void gopark_mcall(unlockf, lock, reason)	[rcx, rsi, rdx; Go's convention]
  * Calls park_m(gp, lock, reason, unlockf, mp): gp and lock are where
@@ -147,7 +149,7 @@ gosched_mcall:
 gopark_mcall:
 	movq %fs:g_tls@tpoff, %rdi
 	movq G_M(%rdi), %r8
-	MCALL_SWITCH park_m, %rdi, %r8
+	MCALL_SWITCH *park_m_entry(%rip), %rdi, %r8
 
 /* void goparkunlock_mcall(lock, reason)	[rsi, rdx; Go's convention]
  * Calls parkunlock_m(gp, lock, reason, -, mp): park_m's layout, with the
@@ -156,7 +158,7 @@ gopark_mcall:
 goparkunlock_mcall:
 	movq %fs:g_tls@tpoff, %rdi
 	movq G_M(%rdi), %r8
-	MCALL_SWITCH parkunlock_m, %rdi, %r8
+	MCALL_SWITCH *parkunlock_m_entry(%rip), %rdi, %r8
 
 /*
  * Channel send and receive (include/rt0/chan.h), in Go's convention:
@@ -185,7 +187,7 @@ goparkunlock_mcall:
 	cmpq M_CURG(%r8), %rdi
 	jne mcall_not_curg
 	leaq 1f(%rip), %r11
-	SWITCH_AT parkunlock_m, %rdi, %r8, %r11
+	SWITCH_AT *parkunlock_m_entry(%rip), %rdi, %r8, %r11
 .endm
 
 	.globl chansend_mcall, chanrecv_mcall
@@ -295,7 +297,7 @@ goexit:
 	movq G_M(%rdi), %rax
 	movq M_G0(%rax), %rax		/* rax = g0 */
 	TO_G0 %rax
-	call goexit0
+	call *goexit0_entry(%rip)
 	ud2
 
 /*

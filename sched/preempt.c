@@ -27,6 +27,7 @@
  *  - the G's stack has room for the register and FPU save area.
  */
 #include "sched/proc.h"
+#include "sched/exectrace.h"
 #include "sched/lock.h"
 #include "kernel/cmdline.h"
 #include "kernel/kthread.h"
@@ -94,6 +95,7 @@ static void sigpreempt(struct trapframe *tf)
 static void gopreempt_m(struct g *gp)
 {
 	__atomic_fetch_add(&npreempt, 1, __ATOMIC_RELAXED);
+	traceev(TEV_GO_PREEMPT, (uint64_t)gp->goid, 0);
 	casgstatus(gp, _Grunning, _Grunnable);
 	gp->m->curg = NULL;
 	gp->m = NULL;
@@ -150,6 +152,7 @@ bool preemptone_locked(struct p *pp)
 	if (!gp || gp == mp->g0)
 		return false;
 	__atomic_store_n(&gp->preempt, 1, __ATOMIC_RELEASE);
+	traceev(TEV_PREEMPT_REQ, (uint64_t)gp->goid, (uint64_t)pp->id);
 	if (!asyncpreemptoff)
 		kthread_signal(mp->thread);	/* Go's preemptM */
 	return true;

@@ -59,6 +59,7 @@
  * ranks, checked by debug builds: kernel/lockrank.h).
  */
 #include "sched/proc.h"
+#include "sched/exectrace.h"
 #include "sched/lock.h"
 #include "sched/timers.h"
 #include "kernel/kthread.h"
@@ -105,6 +106,13 @@ void casgstatus_fail(struct g *gp, uint32_t oldval, uint32_t newval,
 		       gp->goid, cur);
 	throwf("casgstatus: goroutine %ld is in %u, not %u (-> %u)",
 	       gp->goid, cur, oldval, newval);
+}
+
+/* casgstatus_own's way out: it reads the status here, which keeps that
+ * load (and the G in a register for it) out of the fast paths. */
+void casgstatus_own_fail(struct g *gp, uint32_t oldval, uint32_t newval)
+{
+	casgstatus_fail(gp, oldval, newval, readgstatus(gp));
 }
 
 /* ---- M pinning (Go's acquirem: no preemption while it matters) ---- */
@@ -336,6 +344,7 @@ void acquirep(struct p *pp)
 	mp->p = pp;
 	pp->m = mp;
 	__atomic_store_n(&pp->status, _Prunning, __ATOMIC_RELEASE);
+	traceev(TEV_PROC_START, 0, 0);
 }
 
 struct p *releasep(void)
@@ -348,6 +357,7 @@ struct p *releasep(void)
 	if (pp->m != mp || pp->status != _Prunning)
 		throwf("releasep: P%d has m=%p status %u", pp->id, pp->m,
 		       pp->status);
+	traceev(TEV_PROC_STOP, 0, 0);
 	mp->p = NULL;
 	pp->m = NULL;
 	__atomic_store_n(&pp->status, _Pidle, __ATOMIC_RELEASE);
@@ -361,12 +371,14 @@ static void becomeSpinning(struct m *mp)
 	mp->spinning = true;
 	__atomic_fetch_add(&sched.nmspinning, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&sched.needspinning, 0, __ATOMIC_SEQ_CST);
+	traceev(TEV_SPIN_START, 0, 0);
 }
 
 static void mspinning(void)
 {
 	/* startm(spinning) already counted us in nmspinning. */
 	getg()->m->spinning = true;
+	traceev(TEV_SPIN_START, 0, 0);
 }
 
 /* The M found work and stops spinning; maybe another should start. */
@@ -377,6 +389,7 @@ static void resetspinning(void)
 	if (!mp->spinning)
 		throw("resetspinning: not a spinning M");
 	mp->spinning = false;
+	traceev(TEV_SPIN_STOP, 0, 0);
 	if (__atomic_sub_fetch(&sched.nmspinning, 1, __ATOMIC_SEQ_CST) < 0)
 		throw("resetspinning: negative nmspinning");
 	wakep();
@@ -465,6 +478,7 @@ void startm(struct p *pp, bool spinning, bool lockheld)
 		throw("startm: P has runnable Gs");
 	nmp->spinning = spinning;
 	nmp->nextp = pp;
+	traceev(TEV_M_WAKE, (uint64_t)nmp->id, (uint64_t)pp->id);
 	notewakeup(&nmp->park);
 	releasem(mp);
 }
@@ -480,6 +494,7 @@ void stopm(void)
 		throw("stopm holding a P");
 	if (mp->spinning)
 		throw("stopm spinning");
+	traceev(TEV_M_PARK, 0, 0);
 	lock(&sched.lock);
 	mput(mp);
 	unlock(&sched.lock);
@@ -487,6 +502,8 @@ void stopm(void)
 	noteclear(&mp->park);
 	acquirep(mp->nextp);
 	mp->nextp = NULL;
+	if (mp->spinning)	/* startm made us a spinner */
+		traceev(TEV_SPIN_START, 0, 0);
 }
 
 /**
@@ -639,7 +656,8 @@ static __cold_regs void newgoid_batch_cold(void)
  * fn(arg), returning into goexit, in the P's runnext.  callerpc: where
  * the go statement is.
  */
-void newproc1(uint64_t fn, uint64_t arg, uint64_t callerpc)
+static __always_inline void
+newproc1_body(uint64_t fn, uint64_t arg, uint64_t callerpc, bool traced)
 {
 	assert_on_g0();
 	assert_has_p();
@@ -665,9 +683,21 @@ void newproc1(uint64_t fn, uint64_t arg, uint64_t callerpc)
 	newg->goid = pp->goidcache++;
 	__atomic_fetch_add(&sched.ngoroutines, 1, __ATOMIC_RELAXED);
 	casgstatus(newg, _Gdead, _Grunnable);
+	if (traced)	/* before anyone can start it */
+		traceev(TEV_GO_CREATE, (uint64_t)newg->goid, fn);
 	runqput(pp, newg, true);
 	if (wakep_wanted() && mainStarted)
 		wakep();
+}
+
+void newproc1(uint64_t fn, uint64_t arg, uint64_t callerpc)
+{
+	newproc1_body(fn, arg, callerpc, false);
+}
+
+static void newproc1_trace(uint64_t fn, uint64_t arg, uint64_t callerpc)
+{
+	newproc1_body(fn, arg, callerpc, true);
 }
 
 /* ---- running ---- */
@@ -705,6 +735,7 @@ void execute(struct g *gp, bool inheritTime)
 
 	assert_on_g0();
 	execute_prep(mp, mp->p, gp, inheritTime);
+	traceev(TEV_GO_START, (uint64_t)gp->goid, 0);
 	gogo(&gp->sched);
 }
 
@@ -763,8 +794,11 @@ static struct g *stealWork(int64_t now, bool *newWork, int64_t *pollUntil)
 			}
 			if (!idlep_read(p2->id)) {
 				struct g *gp = runqsteal(pp, p2, last);
-				if (gp)
+				if (gp) {
+					traceev(TEV_PROC_STEAL, (uint64_t)p2->id,
+						runqlen(pp) + 1);
 					return gp;
+				}
 			}
 		}
 	}
@@ -880,6 +914,7 @@ top:;
 	 */
 	if (mp->spinning) {
 		mp->spinning = false;
+		traceev(TEV_SPIN_STOP, 0, 0);
 		if (__atomic_sub_fetch(&sched.nmspinning, 1, __ATOMIC_SEQ_CST) < 0)
 			throw("findrunnable: negative nmspinning");
 		lock(&sched.lock);
@@ -1126,9 +1161,20 @@ slow:
 	noreturn_call3(gosched_slow, pp, gp, mp);
 }
 
+/* gosched_m with the tracer on: its slow path, recorded. */
+static __noreturn void gosched_m_trace(struct p *pp, long rsi, long rdx,
+				       long rcx, struct g *gp, struct m *mp)
+{
+	traceev(TEV_GO_SCHED, (uint64_t)gp->goid, 0);
+	casgstatus_own(gp, _Grunning, _Grunnable);
+	gp->m = NULL;
+	gosched_slow(pp, gp, mp);
+}
+
 /* park_m when unlockf said no: @gp goes on running at once. */
 static __attribute__((noinline)) __noreturn void park_cancel(struct g *gp)
 {
+	traceev(TEV_GO_UNBLOCK, (uint64_t)gp->goid, 0);
 	casgstatus(gp, _Gwaiting, _Grunnable);
 	gp->waitreason = NULL;
 	execute(gp, true);
@@ -1144,11 +1190,13 @@ static __attribute__((noinline)) __noreturn void park_cancel(struct g *gp)
  */
 void park_m(struct g *gp, void *lock, const char *reason,
 	    bool (*unlockf)(struct g *, void *), struct m *mp) __noreturn;
-__fastpath
-void park_m(struct g *gp, void *lock, const char *reason,
-	    bool (*unlockf)(struct g *, void *), struct m *mp)
+static __always_inline __noreturn void
+park_m_body(struct g *gp, void *lock, const char *reason,
+	    bool (*unlockf)(struct g *, void *), struct m *mp, bool traced)
 {
 	gp->waitreason = reason;
+	if (traced)	/* before unlockf lets anyone ready it */
+		traceev(TEV_GO_BLOCK, (uint64_t)gp->goid, (uint64_t)reason);
 	casgstatus_own(gp, _Grunning, _Gwaiting);
 	gp->m = NULL;
 	/*
@@ -1160,7 +1208,24 @@ void park_m(struct g *gp, void *lock, const char *reason,
 	if (unlockf && !unlockf(gp, lock))
 		park_cancel(getg()->m->curg);
 	mp = getg()->m;
+	if (traced)
+		schedule_dropg(mp);
 	schedule_local(mp, mp->p);
+}
+
+__fastpath
+void park_m(struct g *gp, void *lock, const char *reason,
+	    bool (*unlockf)(struct g *, void *), struct m *mp)
+{
+	park_m_body(gp, lock, reason, unlockf, mp, false);
+}
+
+static __noreturn void park_m_trace(struct g *gp, void *lock,
+				    const char *reason,
+				    bool (*unlockf)(struct g *, void *),
+				    struct m *mp)
+{
+	park_m_body(gp, lock, reason, unlockf, mp, true);
 }
 
 /**
@@ -1182,16 +1247,22 @@ void parkunlock_m(struct g *gp, struct mutex *l, const char *reason,
 	schedule_local(mp, mp->p);
 }
 
+static __noreturn void parkunlock_m_trace(struct g *gp, struct mutex *l,
+					  const char *reason, long rcx,
+					  struct m *mp)
+{
+	traceev(TEV_GO_BLOCK, (uint64_t)gp->goid, (uint64_t)reason);
+	gp->waitreason = reason;
+	casgstatus_own(gp, _Grunning, _Gwaiting);
+	gp->m = NULL;
+	leafunlock(l);
+	schedule_dropg(mp);
+}
+
 static void wakep_sys(void *unused)
 {
 	(void)unused;
 	wakep();
-}
-
-/* wakep on g0, from a fast path on any stack (see cold_call). */
-__cold_regs void wakep_systemstack_cold(void)
-{
-	systemstack(wakep_sys, NULL);
 }
 
 /* goready, out of line (goready_inline in proc.h). */
@@ -1204,7 +1275,7 @@ void goready(struct g *gp)
 /* Called from goexit (asm) when a G's function returns, or by Goexit. */
 void goexit1(void)
 {
-	mcall_noresume(goexit0);
+	mcall_noresume(goexit0_entry);
 	__builtin_unreachable();
 }
 
@@ -1229,12 +1300,13 @@ static __attribute__((noinline)) __noreturn void goexit0_locked(struct g *gp)
 }
 
 /* gdestroy + schedule, on g0.  Never returns. */
-__fastpath
-void goexit0(struct g *gp)
+static __always_inline __noreturn void goexit0_body(struct g *gp, bool traced)
 {
 	struct m *mp = gp->m;	/* this M: gp was its curg until now */
 	struct p *pp = mp->p;
 
+	if (traced)
+		traceev(TEV_GO_END, (uint64_t)gp->goid, 0);
 	casgstatus_own(gp, _Grunning, _Gdead);
 	dropg(mp, gp);
 	if (unlikely(gp->lockedm))
@@ -1243,7 +1315,68 @@ void goexit0(struct g *gp)
 	/* Counted out only once it is on a free list: NumGoroutine going
 	 * down means the G is fully gone. */
 	__atomic_fetch_sub(&sched.ngoroutines, 1, __ATOMIC_RELEASE);
+	if (traced)
+		schedule();
 	schedule_local(mp, pp);
+}
+
+__fastpath
+void goexit0(struct g *gp)
+{
+	goexit0_body(gp, false);
+}
+
+static __noreturn void goexit0_trace(struct g *gp)
+{
+	goexit0_body(gp, true);
+}
+
+/*
+ * The scheduling points' g0 halves, as asm_amd64.S and newproc reach
+ * them: one indirect call costs what the direct one did, and lets the
+ * tracer swap in forms that record and take the slow paths (the fast
+ * ones record nothing).  Written once, in schedinit, before any G runs.
+ */
+void (*gosched_m_entry)(struct p *, long, long, long, struct g *,
+			struct m *) = gosched_m;
+void (*park_m_entry)(struct g *, void *, const char *,
+		     bool (*)(struct g *, void *), struct m *) = park_m;
+void (*parkunlock_m_entry)(struct g *, struct mutex *, const char *, long,
+			   struct m *) = parkunlock_m;
+void (*goexit0_entry)(struct g *) = goexit0;
+void (*newproc1_entry)(uint64_t, uint64_t, uint64_t) = newproc1;
+uint32_t ready_flags;
+
+/* sched_entries_traced - the tracer's forms (exectrace_init). */
+void sched_entries_traced(void)
+{
+	gosched_m_entry = gosched_m_trace;
+	park_m_entry = park_m_trace;
+	parkunlock_m_entry = parkunlock_m_trace;
+	goexit0_entry = goexit0_trace;
+	newproc1_entry = newproc1_trace;
+	__atomic_fetch_or(&ready_flags, READY_TRACE, __ATOMIC_RELAXED);
+}
+
+/*
+ * ready_cold - goready's slow half (ready_tail): record the unblock, then
+ * maybe wake a P.  The readied G is the one goready just put in this P's
+ * runnext: passing it would keep it in a register through the fast path
+ * (one more instruction per ready).  A thief may have taken it since,
+ * which leaves NULL there (only the owner puts a G in runnext): then the
+ * record says goid 0, and tools/rt0trace.py gives it to the G the thief
+ * starts.
+ */
+__cold_regs void ready_cold(void)
+{
+	if (trace_on) {
+		struct g *gp = __atomic_load_n(&getg()->m->p->runnext,
+					       __ATOMIC_RELAXED);
+		traceev(TEV_GO_UNBLOCK, gp ? (uint64_t)gp->goid : 0,
+			(uint64_t)trace_goid());
+	}
+	if (wakep_wanted())
+		systemstack(wakep_sys, NULL);
 }
 
 /* mcall's fn returned, or mcall was called on g0: runtime bugs. */
@@ -1358,6 +1491,7 @@ void newm(void (*fn)(void), struct p *pp, int64_t id)
 	struct m *mp = allocm(fn, id);
 	char name[24];
 
+	traceev(TEV_M_CREATE, (uint64_t)mp->id, 0);
 	mp->nextp = pp;
 	snprintf(name, sizeof(name), "m%ld", mp->id);
 	/*
@@ -1421,6 +1555,7 @@ static void mexit(struct m *mp)
 	unlock(&sched.lock);
 
 	handoffp(releasep());
+	traceev(TEV_M_EXIT, 0, 0);
 	/* Taking sched.lock after releasep and before the thread exits is
 	 * what lets preemptone use an M it read from pp->m under the lock. */
 	lock(&sched.lock);
@@ -1560,6 +1695,12 @@ struct p *procresize(int32_t nprocs)
 	assert_lock_held(&sched.lock);
 	if (nprocs < 1 || nprocs > MAX_PROCS)
 		throwf("procresize: %d Ps (1..%d)", nprocs, MAX_PROCS);
+	if (trace_on)
+		exectrace_procs(nprocs);
+	if (nprocs > 1)
+		__atomic_fetch_or(&ready_flags, READY_PROCS, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&ready_flags, ~READY_PROCS, __ATOMIC_RELAXED);
 	for (int32_t i = old; i < nprocs; i++) {
 		struct p *pp = allp[i];
 		if (!pp) {

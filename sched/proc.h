@@ -212,6 +212,16 @@ static __always_inline bool gtrans_ok(uint32_t oldval, uint32_t newval)
 
 void casgstatus_fail(struct g *gp, uint32_t oldval, uint32_t newval,
 		     uint32_t cur) __cold_exit;
+void casgstatus_own_fail(struct g *gp, uint32_t oldval, uint32_t newval)
+	__cold_exit;
+/* casgstatus_own's call of casgstatus_own_fail: the G's register is left
+ * to the compiler (moved to rdi inside the asm, which never returns), so
+ * the fast path keeps it wherever suits it best. */
+#define casgstatus_own_failed(gp, oldval, newval) do {			\
+	__asm__ volatile("movq %0, %%rdi\n\tcall casgstatus_own_fail"	\
+			 :: "r"(gp), "S"(oldval), "d"(newval) : "memory");	\
+	__builtin_unreachable();					\
+} while (0)
 
 /**
  * casgstatus - move @gp from @oldval to @newval: with casgstatus_own
@@ -243,12 +253,17 @@ casgstatus_own(struct g *gp, uint32_t oldval, uint32_t newval)
 {
 	if (unlikely(!gtrans_ok(oldval, newval)) ||
 	    unlikely(gp->atomicstatus != oldval))	/* only we write it */
-		noreturn_call4(casgstatus_fail, gp, oldval, newval,
-			       readgstatus(gp));
+		casgstatus_own_failed(gp, oldval, newval);
 	__atomic_store_n(&gp->atomicstatus, newval, __ATOMIC_RELEASE);
 }
 
 void newproc1(uint64_t fn, uint64_t arg, uint64_t callerpc);
+
+/* The scheduling points' g0 halves as the switches reach them: the fast
+ * forms, or the tracer's (proc.c). */
+extern void (*newproc1_entry)(uint64_t fn, uint64_t arg, uint64_t callerpc);
+extern void (*goexit0_entry)(struct g *gp);
+void sched_entries_traced(void);
 
 /**
  * newproc - start a goroutine running fn(arg): a dead G from the P's
@@ -260,7 +275,7 @@ void newproc1(uint64_t fn, uint64_t arg, uint64_t callerpc);
 static __always_inline void newproc(void (*fn)(void *), void *arg)
 {
 	systemstack3((uint64_t)fn, (uint64_t)arg,
-		     (uint64_t)__builtin_return_address(0), newproc1);
+		     (uint64_t)__builtin_return_address(0), newproc1_entry);
 }
 void schedule(void) __noreturn;
 void execute(struct g *gp, bool inheritTime) __noreturn;
@@ -300,7 +315,26 @@ static __always_inline bool wakep_wanted(void)
 	       __atomic_load_n(&sched.nmspinning, __ATOMIC_SEQ_CST) == 0;
 }
 
-__cold_regs void wakep_systemstack_cold(void);
+/*
+ * ready_flags: READY_PROCS while gomaxprocs > 1 (procresize, world
+ * stopped), READY_TRACE with the tracer on (schedinit).  goready tests
+ * the word where it used to test gomaxprocs > 1, so recording costs the
+ * untraced path nothing.
+ */
+#define READY_PROCS 1u
+#define READY_TRACE 2u
+extern uint32_t ready_flags;
+__cold_regs void ready_cold(void);
+
+/* goready's last step, its G queued in runnext: wake a P if
+ * wakep_wanted, and record the unblock if tracing (ready_cold). */
+static __always_inline void ready_tail(void)
+{
+	if (nonzero32(&ready_flags) &&
+	    (__atomic_load_n(&ready_flags, __ATOMIC_RELAXED) != READY_PROCS ||
+	     __atomic_load_n(&sched.nmspinning, __ATOMIC_SEQ_CST) == 0))
+		cold_call(ready_cold);	/* StoreLoad: see proc.c */
+}
 
 /**
  * goready_inline - make parked @gp runnable, next on this P (goready is
@@ -325,8 +359,7 @@ static __always_inline void goready_inline(struct g *gp)
 			       (uint32_t)_Grunnable, cur);
 	gp->waitreason = NULL;
 	runqput(getg()->m->p, gp, true);
-	if (wakep_wanted())	/* gp is queued: StoreLoad, see proc.c */
-		cold_call(wakep_systemstack_cold);
+	ready_tail();
 }
 
 /**
@@ -343,8 +376,7 @@ static __always_inline void goready_dequeued(struct g *gp)
 	casgstatus_own(gp, _Gwaiting, _Grunnable);
 	gp->waitreason = NULL;
 	runqput(getg()->m->p, gp, true);
-	if (wakep_wanted())	/* gp is queued: StoreLoad, see proc.c */
-		cold_call(wakep_systemstack_cold);
+	ready_tail();
 }
 void wakep(void);
 void startm(struct p *pp, bool spinning, bool lockheld);

@@ -14,6 +14,7 @@
  * the runtime, so _Thread_local data belongs to the M, not to the G.
  */
 #include "sched/proc.h"
+#include "sched/exectrace.h"
 #include "sched/lock.h"
 #include "include/rt0.h"
 #include "kernel/bootinfo.h"
@@ -139,6 +140,7 @@ static void schedinit(void)
 	mcommoninit(&m0, -1);
 	stack_init();
 	trace_init();
+	exectrace_init();	/* before the Ps: their buffers */
 	preempt_init();
 	int32_t procs = maxprocs ? (int32_t)maxprocs : ncpu_rt;
 	lock(&sched.lock);

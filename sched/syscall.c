@@ -15,6 +15,7 @@
  * The G is _Gsyscall meanwhile; it is still the M's curg.
  */
 #include "sched/proc.h"
+#include "sched/exectrace.h"
 #include "sched/lock.h"
 #include "kernel/console.h"
 #include "kernel/kwait.h"
@@ -48,6 +49,7 @@ static void reentersyscall(uint64_t pc, uint64_t fp)
 
 	gp->syscallpc = pc;
 	gp->syscallsp = fp;
+	traceev(TEV_GO_SYSCALL, (uint64_t)gp->goid, 0);
 	casgstatus(gp, _Grunning, _Gsyscall);
 	/* sysmon may be in a deep sleep: it must watch this P now. */
 	if (__atomic_load_n(&sched.sysmonwait, __ATOMIC_ACQUIRE))
@@ -133,6 +135,7 @@ static bool exitsyscallfast(struct m *mp, struct p *oldp)
 static void exitsyscall0(struct g *gp)
 {
 	assert_on_g0();
+	traceev(TEV_GO_SYSEXIT, (uint64_t)gp->goid, 0);	/* no P: CPU's */
 	casgstatus(gp, _Gsyscall, _Grunnable);
 	gp->m->curg = NULL;
 	gp->m = NULL;
@@ -171,6 +174,7 @@ void exitsyscall(void)
 	mp->oldp = NULL;
 	if (exitsyscallfast(mp, oldp)) {
 		mp->p->syscalltick++;
+		traceev(TEV_GO_SYSEXIT, (uint64_t)gp->goid, 0);
 		casgstatus(gp, _Gsyscall, _Grunning);
 		gp->syscallsp = 0;
 		mp->locks--;

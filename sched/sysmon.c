@@ -12,6 +12,7 @@
  * or until a goroutine entering or leaving a system call wakes it.
  */
 #include "sched/proc.h"
+#include "sched/exectrace.h"
 #include "kernel/cmdline.h"
 #include "sched/lock.h"
 #include "sched/timers.h"
@@ -92,6 +93,7 @@ static uint32_t retake(int64_t now)
 						__ATOMIC_ACQUIRE)) {
 			n++;
 			pp->syscalltick++;
+			traceev(TEV_RETAKE, (uint64_t)pp->id, 0);
 			handoffp(pp);
 		}
 		/* The M we did not take from may have gone idle meanwhile,
@@ -106,6 +108,8 @@ static uint32_t retake(int64_t now)
 
 static void sysmon(void)
 {
+	/* schedtrace= or the tracer's counters: constant from here. */
+	bool sysmon_reports = debug_schedtrace || trace_on;
 	int64_t lasttrace = 0;
 	int idle = 0;		/* rounds in a row that woke nobody */
 	uint32_t delay = 0;	/* us */
@@ -171,10 +175,15 @@ static void sysmon(void)
 			idle = 0;
 		else
 			idle++;
-		if (debug_schedtrace &&
-		    lasttrace + (int64_t)debug_schedtrace * 1000000 <= now) {
-			lasttrace = now;
-			schedtrace(debug_scheddetail);
+		/* One test for both periodic reports (sysmon_reports). */
+		if (sysmon_reports) {
+			if (trace_on)
+				exectrace_sample(now);
+			if (debug_schedtrace &&
+			    lasttrace + (int64_t)debug_schedtrace * 1000000 <= now) {
+				lasttrace = now;
+				schedtrace(debug_scheddetail);
+			}
 		}
 	}
 }

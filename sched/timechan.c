@@ -57,7 +57,7 @@ static void timechan_fire(void *arg, int64_t when)
 		/* AfterFunc: fn in a goroutine of its own, "created by" the
 		 * caller of go_after_func.  On g0 with a P. */
 		leafunlock(&c->lock);
-		newproc1((uint64_t)tm->fn, (uint64_t)tm->fnarg, tm->fnpc);
+		newproc1_entry((uint64_t)tm->fn, (uint64_t)tm->fnarg, tm->fnpc);
 		return;
 	}
 	struct sudog *sg = waitq_dequeue(&c->recvq);

@@ -6,6 +6,7 @@
  * others can peek without the lock; it is 0 when the heap is empty.
  */
 #include "sched/timers.h"
+#include "sched/exectrace.h"
 #include "sched/lock.h"
 #include "sched/proc.h"
 #include "kernel/kwait.h"
@@ -225,6 +226,7 @@ bool timers_check_slow(struct p *pp, int64_t now, int64_t *next)
 			throwf("timer fired %ld ns before its deadline",
 			       when - (int64_t)nanotime());
 #endif
+		traceev(TEV_TIMER_FIRE, (uint64_t)f, 0);
 		f(arg, when);		/* may re-add t */
 		__atomic_sub_fetch(&t->running, 1, __ATOMIC_RELEASE);
 		ran = true;
