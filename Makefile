@@ -17,6 +17,11 @@
 #   make plot       boot like make run but headless, console to
 #                   build/schedtrace.log, and plot its schedtrace lines
 #                   to build/schedtrace.png (LOG=file: plot that log)
+#   make trace      boot with the execution tracer on (trace=1 added to
+#                   CMDLINE), capture it from the debug console and write
+#                   build/trace.json (Perfetto, chrome://tracing) and
+#                   build/trace.png (docs/trace.md); e.g.
+#                   make trace CMDLINE="app=spread"
 #   make APP=dir    build/app-NAME/rt0.elf: an image whose programs are
 #                   dir/*.c (public headers only); with run, test, iso, gdb
 #                   (docs/programs.md)
@@ -91,7 +96,7 @@ endif
 
 .DELETE_ON_ERROR:
 .PHONY: all iso run test bench stress gdb gdb-server gdbtest clean deps \
-	deps-all debug-image plot
+	deps-all debug-image plot trace
 all: $(IMG)/rt0.elf
 
 Q := @
@@ -202,6 +207,11 @@ ifndef LOG
 endif
 	@mkdir -p $(BUILD)
 	@$(PYTHON) tools/schedplot.py -o $(BUILD)/schedtrace.png $(PLOTLOG)
+
+trace: deps $(IMG)/rt0.elf $(BUILD)/rt0run
+	@sh tools/deps.sh plot
+	@RT0RUN=$(BUILD)/rt0run sh tools/trace.sh $(IMG)/rt0.elf $(MACHINE) $(SMP) \
+		"$(CMDLINE)" $(BUILD)
 
 # make test also runs the suite on the debug image, built beside the other.
 debug-image:

@@ -18,7 +18,9 @@
 #    sync end the program with Go's words, console lines from all CPUs
 #    are never torn, microvm reaches its first KTAP line within 10 ms,
 #    the gdb extension lists a live image's goroutines (tools/gdbtest.sh),
-#    schedplot.py reads schedtrace logs (tools/plottest.sh),
+#    schedplot.py reads schedtrace logs (tools/plottest.sh), the
+#    execution tracer's trace converts to valid JSON with a known
+#    program's events in order (tools/tracetest.sh),
 #    a program from outside the tree builds, runs and runs its tests
 #
 # Guest output goes to build/test-logs/; failures are shown.  The last
@@ -486,6 +488,12 @@ record "$gdb_ok" "$gdb_bad"
 sh tools/plottest.sh > "$L/plottest.log" 2>&1
 sed -n 's/^\(ok    \|FAILED\) /\1 plot: /p' "$L/plottest.log"
 record $(awk '/^ok /{p++} /^FAILED /{f++} END {print p+0, (p ? f+0 : f+1)}' "$L/plottest.log")
+
+# The execution tracer end to end (tools/tracetest.sh): each check
+# counts as one; a run with no ok line at all counts as a failure.
+TRACETEST_KEEP=$L/tracetest sh tools/tracetest.sh > "$L/tracetest.log" 2>&1
+sed -n 's/^\(ok    \|FAILED\) /\1 trace: /p' "$L/tracetest.log"
+record $(awk '/^ok /{p++} /^FAILED /{f++} END {print p+0, (p ? f+0 : f+1)}' "$L/tracetest.log")
 
 log=$L/microvm-smp8.log
 total=$(grep -c '^# console-line' "$log")
