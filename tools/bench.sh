@@ -5,7 +5,9 @@
 #  1. single-threaded TCG with -icount shift=0,sleep=off: the TSC counts
 #     guest instructions exactly, so TSC per op is instructions per op
 #     (repeatable; printed as instr/op);
-#  2. multi-threaded TCG: TSC per op is host cycles per op (cycles/op) and
+#  2. the same with the execution tracer on (trace=1): NAME+trace, the
+#     tracer's cost (off, it costs the fast paths nothing: exectrace.h);
+#  3. multi-threaded TCG: TSC per op is host cycles per op (cycles/op) and
 #     ratios between figures taken in the same run.
 # Prints a table, then every figure as "bench <name> <value> <unit>".
 set -u
@@ -18,6 +20,11 @@ SMP=${SMP:-2}
 echo "== instructions per operation (-icount shift=0,sleep=off, $SMP CPUs, 1 P)"
 $R -a tcg,thread=single -x "-icount shift=0,sleep=off" -m microvm -s $SMP \
 	-c "bench=bench_* maxprocs=1 benchunit=instr/op" -t 900 > $out/icount.log 2>&1
+echo "== the same with the execution tracer on (trace=1; its dump discarded)"
+$R -a tcg,thread=single -x "-icount shift=0,sleep=off -chardev null,id=rt0trace -device isa-debugcon,iobase=0xe9,chardev=rt0trace" \
+	-m microvm -s $SMP -c "bench=bench_spawn*,bench_gosched*,bench_park*,bench_chan*,bench_mutex*,bench_sema* maxprocs=1 benchunit=instr/op trace=1" \
+	-t 900 2>&1 | sed -n 's/^bench \([^ ]*\) \([0-9.]*\) instr\/op$/bench \1+trace \2 instr\/op/p' \
+	> $out/trace.log
 echo "== host cycles per operation and ratios (multi-threaded TCG, $SMP CPUs)"
 $R -m microvm -s $SMP -c "bench=bench_* maxprocs=1 benchunit=cycles/op" -t 900 \
 	> $out/mttcg.log 2>&1
@@ -29,7 +36,7 @@ if [ -n "$t1" ] && [ -n "$t2" ]; then
 	awk -v a="$t2" -v b="$t1" 'BEGIN { printf "bench spawn-scaling-2v1 %.2f ratio\n", a / b }' >> $out/mttcg.log
 fi
 
-grep -h '^bench ' $out/icount.log $out/mttcg.log | grep -v 'spawn-throughput' > $out/bench.txt
+grep -h '^bench ' $out/icount.log $out/trace.log $out/mttcg.log | grep -v 'spawn-throughput' > $out/bench.txt
 grep -h '^# bench .* failed' $out/icount.log $out/mttcg.log
 
 # name -> "Go figure | goal" (from the issues; empty if none)
@@ -55,6 +62,7 @@ ref() {
 	wake-vs-ipi) echo "ready->running on an idle CPU / bare IPI" ;;
 	chan-vs-ipi) echo "chan round trip, 2 Ps / IPI round trip" ;;
 	spawn-scaling-2v1) echo "spawn throughput, 2 Ps / 1 P" ;;
+	*+trace) echo "with trace=1 (off: ${1%+trace})" ;;
 	*) echo "" ;;
 	esac
 }
