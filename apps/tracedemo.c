@@ -4,7 +4,7 @@
  *
  * main spawns trace_worker, which opens a region "work", logs a line and
  * receives from an unbuffered channel (it blocks: chan receive); main
- * sleeps 1 ms, sends (readying the worker), and waits on a WaitGroup
+ * sends once the worker waits (readying it), and waits on a WaitGroup
  * while the worker closes its region and ends.  Then PAIRS pairs of
  * goroutines ping-pong over channels (flow arrows between Ps) and main
  * reports.  Run it with trace=1: make trace CMDLINE="app=tracedemo".
@@ -65,8 +65,10 @@ RT0_APP(tracedemo, "a goroutine with a region, a log and a blocking "
 	go_printf("tracedemo: tracer %s\n", go_trace_enabled() ? "on" : "off");
 	go_waitgroup_add(&done, 1);
 	go_spawn(trace_worker, c);
-	go_sleep(1000000);		/* the worker blocks meanwhile */
-	go_chan_send(c, &v);
+	/* An unbuffered non-blocking send succeeds only once the worker is
+	 * parked in its receive: the trace is the same on any host. */
+	while (!go_chan_trysend(c, &v))
+		go_sleep(100000);
 	go_waitgroup_wait(&done);
 
 	static struct pair pairs[PAIRS];
