@@ -32,7 +32,8 @@
 static uint32_t trace_bytes;
 KPARAM_UINT(trace, trace_bytes, 0, TRACE_MAX_BYTES,
 	    "1: record the execution tracer's events (256 KiB per P and "
-	    "per CPU), written out at exit; N >= 4096: N bytes each");
+	    "per CPU), written out at exit; N: N bytes each (4096 at "
+	    "least, a power of two)");
 
 bool trace_on;
 
@@ -72,10 +73,10 @@ void exectrace_init(void)
 		return;
 	uint64_t bytes = trace_bytes == 1 ? TRACE_DEFAULT_BYTES : trace_bytes;
 	if (bytes < TRACE_MIN_BYTES) {
-		kprintf("rt0: trace=%u: a buffer must hold at least %u bytes "
+		kprintf("rt0: trace=%u: buffers of %u bytes, the least "
 			"(trace=1 for the default, %u)\n", trace_bytes,
 			TRACE_MIN_BYTES, TRACE_DEFAULT_BYTES);
-		kernel_exit(EXIT_CMDLINE);
+		bytes = TRACE_MIN_BYTES;
 	}
 	while (bytes & (bytes - 1))	/* down to a power of two */
 		bytes &= bytes - 1;
