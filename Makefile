@@ -2,7 +2,8 @@
 #
 #   make            build/rt0.elf (the image; symbols kept for gdb)
 #   make iso        build/rt0.iso (GRUB, multiboot2)
-#   make run        boot the image in this terminal (SMP=4 CMDLINE=...)
+#   make run        boot the image in this terminal (SMP=4 MEM=1G
+#                   CMDLINE=...)
 #   make test       the test matrix; ends with "N passed, N failed"
 #   make bench      the benchmarks (bench <name> <value> <unit> lines)
 #   make stress     the runtime's tests under seeded scheduling (SEEDS=100,
@@ -179,8 +180,10 @@ deps:
 deps-all:
 	@sh tools/deps.sh iso gdb plot
 
+MEM     ?= 1G
 run: deps $(IMG)/rt0.elf $(BUILD)/rt0run
-	@$(BUILD)/rt0run -e $(IMG)/rt0.elf -m $(MACHINE) -s $(SMP) -c "$(CMDLINE)" -i
+	@$(BUILD)/rt0run -e $(IMG)/rt0.elf -m $(MACHINE) -s $(SMP) -M $(MEM) \
+		-c "$(CMDLINE)" -i
 
 GDBPORT ?= 1234
 gdb: $(IMG)/rt0.elf $(BUILD)/rt0run

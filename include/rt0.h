@@ -95,6 +95,10 @@ int go_gomaxprocs(void);
  */
 int go_set_gomaxprocs(int n);
 
+/* go_arg - the word arg=WORD on the command line gave the program, or
+ * "" (a program's one argument: app=million arg=100000). */
+const char *go_arg(void);
+
 /* go_numcpu - CPUs the machine started (runtime.NumCPU). */
 int go_numcpu(void);
 
@@ -142,6 +146,27 @@ struct go_sched_stats {
 	int runqueue;
 };
 void go_sched_stats(struct go_sched_stats *st);
+
+/*
+ * Memory: goroutine stacks are large (gstack=, default 256 KiB) and
+ * demand-paged: only the pages a goroutine touched are resident.
+ * go_memstats - the figures now.
+ * go_free_os_memory - give back now the pages of dead goroutines' stacks
+ *	kept for reuse, all but each one's top 8 KiB (Go's
+ *	debug.FreeOSMemory; sysmon does it for the global free list every
+ *	second).  On a goroutine.  Returns the pages given back.
+ */
+struct go_memstats {
+	uint64_t stack_inuse_bytes;	/* resident stack pages, in bytes */
+	uint64_t stack_mapped_pages;	/* the same, in pages */
+	uint64_t stack_reserved_bytes;	/* address space given to stacks */
+	uint64_t stack_scavenged_pages;	/* given back so far */
+	uint64_t tlb_shootdowns;	/* IPI rounds that gave them back */
+	uint64_t free_pages, total_pages;	/* the machine's memory */
+	uint64_t gstack_bytes;		/* each goroutine's stack */
+};
+void go_memstats(struct go_memstats *ms);
+uint64_t go_free_os_memory(void);
 
 /* Formatted output to the console (whole calls never interleave). */
 void go_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -36,6 +36,7 @@
 #include "../arch/x86_64/switch.h"
 #include "cmdline.h"
 #include "ktimer.h"
+#include "ksyms.h"
 #include "kwait.h"
 #include "mem.h"
 #include "smp.h"
@@ -673,10 +674,19 @@ void kthread_exit_report(void)
 void kthread_dump(void)
 {
 	kprintf("kernel threads (%u live):\n", kthread_count());
-	for (struct kthread *t = all_threads; t; t = t->all_next)
+	for (struct kthread *t = all_threads; t; t = t->all_next) {
+		bool on = t->cpu && t->cpu->cur == t;
 		kprintf("  thread %u '%s' %s cpu %d%s\n", t->id, t->name,
 			state_name(t->state), t->cpu ? (int)t->cpu->id : -1,
-			t->cpu && t->cpu->cur == t ? " (on cpu)" : "");
+			on ? " (on cpu)" : "");
+		/* Off CPU: where kswitch left it (its frame: the control
+		 * words, r15-r12, rbx, rbp, then the return address). */
+		const uint64_t *f = (const uint64_t *)t->rsp;
+		if (!on && t->state != KT_DEAD && t->rsp &&
+		    vm_readable(t->rsp, 8 * 8))
+			backtrace_write_within(console_sink, NULL, 0, f[7], f[6],
+					       t->stack_lo, t->stack_hi);
+	}
 	for (uint32_t i = 0; i < ncpu; i++) {
 		struct cpu *c = &cpus[i];
 		kprintf("  cpu %u: running thread %u, %u queued:", i,

@@ -156,6 +156,13 @@ void *page_alloc_zeroed(uint64_t n)
 	return p;
 }
 
+/* mem_locked_here - whether this CPU holds the page allocator's lock
+ * (a page fault that would allocate must not: vm_demand_fault). */
+bool mem_locked_here(void)
+{
+	return spin_owned(&mem_lock);
+}
+
 void page_free(void *p, uint64_t n)
 {
 	uint64_t pg = (uint64_t)p >> PAGE_SHIFT;

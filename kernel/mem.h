@@ -23,6 +23,7 @@ void mem_init(void);
  */
 void *page_alloc(uint64_t n);
 void *page_alloc_zeroed(uint64_t n);
+bool mem_locked_here(void);
 
 /* page_free - return @n pages from page_alloc.  Panics on a double free. */
 void page_free(void *p, uint64_t n);

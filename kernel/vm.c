@@ -36,9 +36,16 @@ static uint64_t *root;		/* constant after vm_init; tables: vm_lock */
 static uint64_t nx;		/* PTE_NX if the CPU has it */
 static uint64_t guard_gen;	/* bumped by every vm_guard; atomic */
 
+static bool demand_reserving;	/* vm_lock: pt_page counts for the region */
+static uint64_t demand_pt_pages;	/* the region's page tables; vm_lock */
+
 static void *pt_page(void)
 {
-	return page_alloc_zeroed(1);
+	void *p = page_alloc_zeroed(1);
+
+	if (p && demand_reserving)
+		demand_pt_pages++;
+	return p;
 }
 
 static void map(uint64_t lo, uint64_t hi, uint64_t flags, bool large)
@@ -176,4 +183,138 @@ bool vm_is_guard(uint64_t va)
 	uint64_t e = root ? pt_lookup(root, va, NULL) : 0;
 
 	return !(e & PTE_P) && (e & PTE_GUARD);
+}
+
+/* ---- demand-zero ranges (goroutine stacks) ---- */
+
+#define DCACHE 16		/* zeroed pages a CPU keeps for faults */
+#define DCACHE_LOW 4		/* refill below this, when it is safe */
+#define RELEASE_BATCH 64
+
+static struct {
+	uint64_t page[DCACHE];
+	uint32_t n;
+} dcache[MAX_CPUS];		/* this CPU's, interrupts off */
+static uint64_t demand_mapped;	/* atomic */
+static uint64_t demand_shootdowns;	/* atomic */
+
+bool vm_demand_reserve(uint64_t lo, uint64_t hi)
+{
+	bool ok = true;
+
+	BUG_ON((lo | hi) & (PAGE_SZ - 1));
+	BUG_ON(lo - PAGE_SZ < VM_DEMAND_BASE || hi > VM_DEMAND_END || lo >= hi);
+	uint64_t f = spin_lock_irqsave(&vm_lock);
+	demand_reserving = true;
+	ok = pt_set(root, lo - PAGE_SZ, PTE_GUARD);
+	for (uint64_t va = lo; ok && va < hi; va += PAGE_SZ)
+		ok = pt_set(root, va, PTE_DEMAND);
+	demand_reserving = false;
+	spin_unlock_irqrestore(&vm_lock, f);
+	return ok;
+}
+
+/* A zeroed page from this CPU's cache, refilled first if it runs low and
+ * the page allocator's lock is not ours.  Interrupts off. */
+static uint64_t dcache_take(void)
+{
+	uint32_t cpu = this_cpu_id();
+
+	if (dcache[cpu].n < DCACHE_LOW) {
+		if (mem_locked_here()) {
+			if (!dcache[cpu].n)
+				panic("vm: a goroutine stack page fault with "
+				      "the page allocator's lock held and no "
+				      "page cached");
+		} else if (!dcache[cpu].n || spin_none_held()) {
+			while (dcache[cpu].n < DCACHE) {
+				void *p = page_alloc_zeroed(1);
+				if (!p)
+					break;
+				dcache[cpu].page[dcache[cpu].n++] = (uint64_t)p;
+			}
+		}
+	}
+	if (!dcache[cpu].n)
+		panic("vm: out of memory for a goroutine stack page");
+	return dcache[cpu].page[--dcache[cpu].n];
+}
+
+bool vm_demand_fault(uint64_t cr2)
+{
+	uint64_t va = ALIGN_DOWN(cr2, PAGE_SZ);
+
+	assert_irqs_off();
+	if (va < VM_DEMAND_BASE || va >= VM_DEMAND_END || !root)
+		return false;
+	uint64_t e = pt_lookup(root, va, NULL);
+	if ((e & PTE_P) || !(e & PTE_DEMAND))
+		return false;	/* a guard, or not reserved: a real fault */
+	/* The range's owner is the only one touching this entry, and its
+	 * page table exists (reserve): no lock, no allocation. */
+	pt_set(root, va, dcache_take() | PTE_P | PTE_W | nx | PTE_DEMAND);
+	__atomic_fetch_add(&demand_mapped, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+static void flush_tlb(void *arg)
+{
+	(void)arg;
+	write_cr3(read_cr3());
+}
+
+static void release_batch(uint64_t *pages, uint32_t n)
+{
+	if (!n)
+		return;
+	/* Every CPU that ran the range's goroutine may cache its pages:
+	 * flush them all before a page can be reused. */
+	write_cr3(read_cr3());
+	smp_call_others(flush_tlb, NULL);
+	__atomic_fetch_add(&demand_shootdowns, 1, __ATOMIC_RELAXED);
+	for (uint32_t i = 0; i < n; i++)
+		page_free((void *)pages[i], 1);
+	__atomic_fetch_sub(&demand_mapped, n, __ATOMIC_RELAXED);
+}
+
+uint64_t vm_demand_release(uint64_t lo, uint64_t hi)
+{
+	uint64_t pages[RELEASE_BATCH], freed = 0;
+	uint32_t n = 0;
+
+	BUG_ON(lo < VM_DEMAND_BASE || hi > VM_DEMAND_END);
+	for (uint64_t va = ALIGN_DOWN(lo, PAGE_SZ); va < hi; va += PAGE_SZ) {
+		uint64_t e = pt_lookup(root, va, NULL);
+		if (!(e & PTE_P))
+			continue;
+		BUG_ON(!(e & PTE_DEMAND));
+		pt_set(root, va, PTE_DEMAND);
+		pages[n++] = e & PTE_ADDR;
+		freed++;
+		if (n == RELEASE_BATCH) {
+			release_batch(pages, n);
+			n = 0;
+		}
+	}
+	release_batch(pages, n);
+	return freed;
+}
+
+uint64_t vm_demand_mapped(void)
+{
+	return __atomic_load_n(&demand_mapped, __ATOMIC_RELAXED);
+}
+
+uint64_t vm_demand_pages_held(void)
+{
+	uint64_t n = vm_demand_mapped() + READ_ONCE(demand_pt_pages);
+
+	for (uint32_t i = 0; i < MAX_CPUS; i++)
+		n += READ_ONCE(dcache[i].n);
+	return n;
+}
+
+uint64_t vm_demand_shootdowns(void)
+{
+	return __atomic_load_n(&demand_shootdowns, __ATOMIC_RELAXED);
 }

@@ -37,5 +37,41 @@ void vm_unguard(uint64_t va);
 
 bool vm_is_guard(uint64_t va);
 
+/*
+ * Demand-zero memory, for goroutine stacks: the region [VM_DEMAND_BASE,
+ * VM_DEMAND_END) of the address space (above all RAM) holds ranges whose
+ * pages are mapped only when first touched, each with a guard page below.
+ * The caller (sched/stack.c) hands out the addresses and guarantees that
+ * no two parties touch one range's pages at once: the CPU running the
+ * goroutine that owns it faults pages in; its releaser (the goroutine
+ * dead) gives them back.
+ *
+ * vm_demand_reserve - make [lo, hi) demand-zero and the page below lo a
+ *	guard (page-table pages allocated now).  Thread context.  False if
+ *	out of memory for page tables.
+ * vm_demand_fault - the page fault handler's first step: if @cr2 is in a
+ *	demand-zero page not yet mapped, map a zeroed page there (from this
+ *	CPU's cache of zeroed pages, refilled without a lock the faulting
+ *	code could hold: a fault with the page allocator's lock held and an
+ *	empty cache panics) and return true.  Exception context.
+ * vm_demand_release - unmap the pages of [lo, hi) that are mapped, make
+ *	them demand-zero again, shoot their TLB entries down on every CPU
+ *	(one IPI round per batch of up to 64 pages) and free them.  Thread
+ *	context, interrupts on, nobody touching the range.  Returns the pages
+ *	freed.
+ * vm_demand_mapped - demand-zero pages mapped now (all ranges).
+ * vm_demand_shootdowns - IPI rounds vm_demand_release has made.
+ */
+#define VM_DEMAND_BASE 0x0000100000000000ull	/* 16 TiB */
+#define VM_DEMAND_END  0x0000200000000000ull	/* 32 TiB */
+bool vm_demand_reserve(uint64_t lo, uint64_t hi);
+bool vm_demand_fault(uint64_t cr2);
+uint64_t vm_demand_release(uint64_t lo, uint64_t hi);
+uint64_t vm_demand_mapped(void);
+uint64_t vm_demand_shootdowns(void);
+/* vm_demand_pages_held - pages the region holds: mapped, its page tables,
+ * and the CPUs' caches of zeroed pages (the leak checker's figure). */
+uint64_t vm_demand_pages_held(void);
+
 
 #endif

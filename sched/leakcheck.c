@@ -15,11 +15,13 @@
 #include "sched/proc.h"
 #include "kernel/ktest.h"
 #include "kernel/mem.h"
+#include "kernel/vm.h"
 
 static int64_t own_pages(void)
 {
 	int64_t n = __atomic_load_n(&stack_pages, __ATOMIC_RELAXED) +
-		    __atomic_load_n(&m_pages, __ATOMIC_RELAXED);
+		    __atomic_load_n(&m_pages, __ATOMIC_RELAXED) +
+		    (int64_t)vm_demand_pages_held();
 
 	for (int i = 0; i < MAX_PROCS; i++) {
 		struct p *pp = __atomic_load_n(&allp[i], __ATOMIC_ACQUIRE);

@@ -624,7 +624,7 @@ static void newgoid_batch(struct p *pp)
 static __attribute__((noinline)) struct g *newproc_malg(void)
 {
 	assert_on_g0();
-	struct g *newg = malg(G_STACK_SIZE);
+	struct g *newg = malg();
 	if (!newg)
 		throw("newproc: out of memory for a goroutine");
 	casgstatus(newg, _Gidle, _Gdead);

@@ -11,7 +11,6 @@
 
 #define MAX_PROCS 256
 BUILD_ASSERT(MAX_PROCS <= RANDOM_ORDER_MAX);	/* the steal order's room */
-#define G_STACK_SIZE (16 * 1024)	/* goroutine stacks (fixed size) */
 #define G0_STACK_SIZE (32 * 1024)	/* an M's scheduling stack */
 /*
  * What an M costs, in pages: one for struct m, its g0 and its TLS block;
@@ -449,7 +448,8 @@ void preempt_init(void);
 bool stackalloc(struct stack *s, uint64_t size);
 void stackfree(struct stack *s);
 extern int64_t stack_pages;	/* pages of all stacks (and guards); atomic */
-struct g *malg(uint64_t stacksize);
+struct g *malg(void);
+uint64_t stack_scavenge_global(void);
 void stack_init(void);
 
 /* rt0.c */

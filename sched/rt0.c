@@ -214,6 +214,15 @@ void rt0_go(void)
 }
 KERNEL_MAIN(rt0_go);
 
+static char app_arg[64];
+KPARAM_STR(arg, app_arg, "one word for the program (go_arg), e.g. a count");
+
+/* For programs: arg= from the command line ("" if none). */
+const char *go_arg(void)
+{
+	return app_arg;
+}
+
 /* For programs: the kernel command line. */
 const char *go_cmdline(void)
 {

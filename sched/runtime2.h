@@ -116,6 +116,8 @@ struct g {
 	int32_t preempt;	/* preemption requested; atomic; cleared
 				 * when an M starts running it (execute) */
 	int64_t goid;		/* constant while alive */
+	int64_t scavenged_goid;	/* goid when its stack was last scavenged
+				 * (stack.c): the free list's owner */
 	struct g *schedlink;	/* link on a queue or free list; that
 				 * queue's owner */
 	const char *waitreason;	/* why it is _Gwaiting, NULL in any other

@@ -1,19 +1,41 @@
 /*
- * sched/stack.c - goroutine stacks: fixed size, with a guard page below.
+ * sched/stack.c - goroutine stacks: large, demand-paged, with a guard page
+ * below; and the scavenger that gives free goroutines' pages back.
  *
- * rt0 compiles C, which cannot grow stacks as Go's compiler does, so every
- * G gets G_STACK_SIZE (16 KiB) and an M's g0 G0_STACK_SIZE (32 KiB).  The
- * page under each stack is a guard (kernel vm_guard): running off the end
- * faults on it, and the describer below names the goroutine.  Dead Gs keep
- * their stacks for reuse (gfput/gfget), as Go's do.
+ * C cannot grow a stack by copying it, as Go's compiler does, so each G
+ * gets a large virtual stack (gstack=, default 256 KiB) in the kernel's
+ * demand-zero region (kernel/vm.h), of which only the pages it touches
+ * are ever backed by memory: the top page at creation, the rest when a
+ * fault maps a zeroed page on the spot.  The page below each stack is a
+ * guard: running off the end faults on it, and the describer below names
+ * the goroutine.  Dead Gs keep their stacks for reuse (gfput/gfget), as
+ * Go's do; the scavenger gives back a free G's pages below its top
+ * SCAVENGE_KEEP (go_free_os_memory, and sysmon for Gs that wait on the
+ * global free list), after one TLB shootdown per batch.
+ *
+ * An M's g0 stack (G0_STACK_SIZE) is a kernel thread's: page-allocated,
+ * resident, guarded (stackalloc).
  */
 #include "sched/proc.h"
+#include "sched/lock.h"
+#include "kernel/cmdline.h"
 #include "kernel/fault.h"
 #include "kernel/kthread.h"
 #include "kernel/mem.h"
 #include "kernel/vm.h"
 
+#define GSTACK_DEFAULT (256 * 1024)
+#define SCAVENGE_KEEP (2 * PAGE_SZ)	/* a free G keeps its top pages */
+
 int64_t stack_pages;
+
+static uint32_t gstack_bytes = GSTACK_DEFAULT;
+KPARAM_UINT(gstack, gstack_bytes, 16384, 64u << 20,
+	    "bytes of each goroutine's stack (rounded up to whole pages, "
+	    "mapped when touched; default 262144)");
+
+static uint64_t gstack_next = VM_DEMAND_BASE;	/* next slot; atomic */
+static uint64_t scavenged_pages;		/* atomic */
 
 bool stackalloc(struct stack *s, uint64_t size)
 {
@@ -40,20 +62,105 @@ void stackfree(struct stack *s)
 	s->lo = s->hi = 0;
 }
 
+/* A G's stack: a slot of the demand-zero region (its guard page, then
+ * gstack bytes), its top page mapped.  False if out of room. */
+static bool gstackalloc(struct stack *s)
+{
+	uint64_t slot = gstack_bytes + PAGE_SZ;
+	uint64_t base = __atomic_fetch_add(&gstack_next, slot, __ATOMIC_RELAXED);
+
+	if (base + slot > VM_DEMAND_END)
+		return false;
+	s->lo = base + PAGE_SZ;
+	s->hi = s->lo + gstack_bytes;
+	if (!vm_demand_reserve(s->lo, s->hi))
+		return false;
+	*(volatile uint64_t *)(s->hi - 8) = 0;	/* the top page, now */
+	return true;
+}
+
 /* A new G (status _Gidle) with a stack, or NULL if out of memory. */
-struct g *malg(uint64_t stacksize)
+struct g *malg(void)
 {
 	struct g *gp = kmalloc(sizeof(struct g));
 
 	if (!gp)
 		return NULL;
-	if (!stackalloc(&gp->stack, stacksize)) {
+	memset(gp, 0, sizeof(*gp));
+	if (!gstackalloc(&gp->stack)) {
 		kfree(gp);
 		return NULL;
 	}
 	gp->atomicstatus = _Gidle;
 	gp->sched.g = gp;	/* for good: gogo reads it */
 	return gp;
+}
+
+/*
+ * stack_scavenge - give back the pages of dead @gp's stack below its top
+ * SCAVENGE_KEEP bytes.  @gp is on a free list whose owner (or lock) the
+ * caller holds, so nobody runs on the stack meanwhile.  Thread context,
+ * interrupts on (the shootdown IPIs).  Returns the pages given back.
+ */
+static uint64_t stack_scavenge(struct g *gp)
+{
+	uint64_t n;
+
+	if (gp->scavenged_goid == gp->goid)
+		return 0;	/* not run since it was scavenged */
+	gp->scavenged_goid = gp->goid;
+	n = vm_demand_release(gp->stack.lo, gp->stack.hi - SCAVENGE_KEEP);
+	__atomic_fetch_add(&scavenged_pages, n, __ATOMIC_RELAXED);
+	return n;
+}
+
+/**
+ * stack_scavenge_global - scavenge the Gs on the global free list
+ * (sysmon, and go_free_os_memory).  Thread context, interrupts on.
+ * Returns the pages freed.
+ */
+uint64_t stack_scavenge_global(void)
+{
+	uint64_t n = 0;
+
+	/* Under the lock, across the shootdowns: a P that needs a G waits
+	 * (rather than make a new one), and with interrupts on, as
+	 * smp_call_others needs.  Gs scavenged already cost a look each. */
+	lock(&sched.gflock);
+	for (struct g *gp = sched.gfree_stack; gp; gp = gp->schedlink)
+		n += stack_scavenge(gp);
+	unlock(&sched.gflock);
+	return n;
+}
+
+/* go_free_os_memory - Go's debug.FreeOSMemory for stacks: with the world
+ * stopped (every P's free list still), scavenge them all and the global
+ * list.  On a goroutine.  Returns the pages given back. */
+uint64_t go_free_os_memory(void)
+{
+	uint64_t n = 0;
+
+	must_be_goroutine("go_free_os_memory");
+	stopTheWorld("FreeOSMemory");
+	for (int32_t i = 0; i < gomaxprocs; i++)
+		for (struct g *gp = allp[i]->gfree; gp; gp = gp->schedlink)
+			n += stack_scavenge(gp);
+	n += stack_scavenge_global();
+	startTheWorld(0);
+	return n;
+}
+
+void go_memstats(struct go_memstats *ms)
+{
+	ms->stack_mapped_pages = vm_demand_mapped();
+	ms->stack_inuse_bytes = ms->stack_mapped_pages * PAGE_SZ;
+	ms->stack_reserved_bytes = gstack_next - VM_DEMAND_BASE;
+	ms->stack_scavenged_pages = __atomic_load_n(&scavenged_pages,
+						    __ATOMIC_RELAXED);
+	ms->tlb_shootdowns = vm_demand_shootdowns();
+	ms->free_pages = mem_free_pages();
+	ms->total_pages = mem_total_pages();
+	ms->gstack_bytes = gstack_bytes;
 }
 
 static bool in_guard(const struct stack *s, uint64_t addr)
@@ -89,5 +196,6 @@ static void describe_overflow(const struct trapframe *tf, uint64_t cr2,
 
 void stack_init(void)
 {
+	gstack_bytes = ALIGN_UP(gstack_bytes, PAGE_SZ);	/* whole pages */
 	fault_add_describer(describe_overflow);
 }

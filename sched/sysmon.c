@@ -22,6 +22,7 @@
 
 #define FORCE_PREEMPT_NS (10 * (int64_t)NSEC_PER_MSEC)	/* Go's */
 #define SYSCALL_RETAKE_NS (10 * (int64_t)NSEC_PER_MSEC)
+#define SCAVENGE_PERIOD_NS (1 * (int64_t)NSEC_PER_SEC)
 
 /*
  * preemptus=N: ask a goroutine to stop once it has run N us on its P
@@ -110,7 +111,7 @@ static void sysmon(void)
 {
 	/* schedtrace= or the tracer's counters: constant from here. */
 	bool sysmon_reports = debug_schedtrace || trace_on;
-	int64_t lasttrace = 0;
+	int64_t lasttrace = 0, lastscavenge = 0;
 	int idle = 0;		/* rounds in a row that woke nobody */
 	uint32_t delay = 0;	/* us */
 
@@ -175,6 +176,11 @@ static void sysmon(void)
 			idle = 0;
 		else
 			idle++;
+		/* Free Gs beyond the Ps' caches: their stacks' pages back. */
+		if (now - lastscavenge >= SCAVENGE_PERIOD_NS) {
+			lastscavenge = now;
+			stack_scavenge_global();
+		}
 		/* One test for both periodic reports (sysmon_reports). */
 		if (sysmon_reports) {
 			if (trace_on)

@@ -25,6 +25,10 @@ $R -a tcg,thread=single -x "-icount shift=0,sleep=off -chardev null,id=rt0trace 
 	-m microvm -s $SMP -c "bench=bench_spawn*,bench_gosched*,bench_park*,bench_chan*,bench_mutex*,bench_sema* maxprocs=1 benchunit=instr/op trace=1" \
 	-t 900 2>&1 | sed -n 's/^bench \([^ ]*\) \([0-9.]*\) instr\/op$/bench \1+trace \2 instr\/op/p' \
 	> $out/trace.log
+echo "== memory per parked goroutine (app=million arg=100000, 1 GiB)"
+$R -m microvm -s $SMP -c "app=million arg=100000" -t 600 2>&1 |
+	sed -n 's/.* parked in [0-9]* ms: \([0-9]*\) bytes resident each.*/bench parked-goroutine-resident \1 bytes/p' \
+	> $out/mem.log
 echo "== host cycles per operation and ratios (multi-threaded TCG, $SMP CPUs)"
 $R -m microvm -s $SMP -c "bench=bench_* maxprocs=1 benchunit=cycles/op" -t 900 \
 	> $out/mttcg.log 2>&1
@@ -36,7 +40,7 @@ if [ -n "$t1" ] && [ -n "$t2" ]; then
 	awk -v a="$t2" -v b="$t1" 'BEGIN { printf "bench spawn-scaling-2v1 %.2f ratio\n", a / b }' >> $out/mttcg.log
 fi
 
-grep -h '^bench ' $out/icount.log $out/trace.log $out/mttcg.log | grep -v 'spawn-throughput' > $out/bench.txt
+grep -h '^bench ' $out/icount.log $out/trace.log $out/mem.log $out/mttcg.log | grep -v 'spawn-throughput' > $out/bench.txt
 grep -h '^# bench .* failed' $out/icount.log $out/mttcg.log
 
 # name -> "Go figure | goal" (from the issues; empty if none)
@@ -63,6 +67,7 @@ ref() {
 	chan-vs-ipi) echo "chan round trip, 2 Ps / IPI round trip" ;;
 	spawn-scaling-2v1) echo "spawn throughput, 2 Ps / 1 P" ;;
 	*+trace) echo "with trace=1 (off: ${1%+trace})" ;;
+	parked-goroutine-resident) echo "100,000 parked; goal <= 4608 (4.5 KiB)" ;;
 	*) echo "" ;;
 	esac
 }

@@ -4,6 +4,7 @@
  *   rt0run [options]
  *     -m microvm|pc|iso   machine (iso: -M pc -cdrom, cmdline baked in)
  *     -s N                CPUs (-smp N)
+ *     -M SIZE             guest memory (-m SIZE; default 1G)
  *     -c CMDLINE          kernel command line (microvm, pc)
  *     -e ELF / -I ISO     image (default build/rt0.elf, build/rt0-test.iso)
  *     -t SECONDS          wall-clock limit; the guest is killed after it
@@ -40,7 +41,7 @@
 
 static const char *machine = "microvm", *cmdline = "", *elf = "build/rt0.elf";
 static const char *iso = "build/rt0-test.iso", *extra = "", *expect_text;
-static const char *result_file, *accel = "tcg";
+static const char *result_file, *accel = "tcg", *memsize = "1G";
 static int smp = 1, timeout_s, ktap, interactive, gdb, quiet;
 static int expect_status = -1;
 static char *type_trigger;		/* -T: TEXT, and the bytes to type */
@@ -66,7 +67,7 @@ static void build_argv(void)
 	add("-display"); add("none");
 	add("-serial"); add(interactive ? "mon:stdio" : "stdio");
 	add("-device"); add("isa-debug-exit,iobase=0xf4,iosize=4");
-	add("-m"); add("1G");
+	add("-m"); add(memsize);
 	snprintf(smpbuf, sizeof(smpbuf), "%d", smp);
 	add("-smp"); add(smpbuf);
 	if (!strcmp(machine, "microvm")) {
@@ -136,10 +137,11 @@ int main(int argc, char **argv)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "m:s:c:e:I:t:kE:S:r:a:x:igqT:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:s:c:e:I:t:kE:S:r:a:x:igqT:M:")) != -1) {
 		switch (opt) {
 		case 'm': machine = optarg; break;
 		case 's': smp = atoi(optarg); break;
+		case 'M': memsize = optarg; break;
 		case 'c': cmdline = optarg; break;
 		case 'e': elf = optarg; break;
 		case 'I': iso = optarg; break;

@@ -18,7 +18,8 @@
 #    sync end the program with Go's words, console lines from all CPUs
 #    are never torn, microvm reaches its first KTAP line within 10 ms,
 #    the gdb extension lists a live image's goroutines (tools/gdbtest.sh),
-#    schedplot.py reads schedtrace logs (tools/plottest.sh), the
+#    100,000 parked goroutines hold at most 5 KiB each (demand-paged
+#    stacks), schedplot.py reads schedtrace logs (tools/plottest.sh), the
 #    execution tracer's trace converts to valid JSON with a known
 #    program's events in order (tools/tracetest.sh),
 #    a program from outside the tree builds, runs and runs its tests
@@ -216,7 +217,7 @@ ok_keys= bad_keys=
 for kv in maxprocs=1 maxprocs=64 maxprocs=65 maxprocs=67 maxprocs=255 \
 	maxprocs=256 maxcpus=1 maxcpus=3 maxcpus=64 hz=10 hz=250 hz=10000 \
 	slice=1 slice=1000 schedtrace=1 schedtrace=3600000 preemptus=50 \
-	preemptus=10000000; do
+	preemptus=10000000 gstack=16384 gstack=20000 gstack=67108864; do
 	$R -k -m microvm -s 4 -c "$BOUNDS_TESTS $kv" -t 120 \
 		> "$L/bound-$kv.log" 2>&1 || bad_keys="$bad_keys $kv"
 	ok_keys="$ok_keys $kv"
@@ -226,7 +227,7 @@ check "accepted bounds run:$ok_keys" $([ -z "$bad_keys" ] && echo 0 || echo 1) \
 refused= wrong=
 for kv in maxprocs=0 maxprocs=257 maxcpus=0 maxcpus=65 hz=9 hz=10001 \
 	slice=0 slice=1001 schedtrace=3600001 preemptus=49 \
-	preemptus=10000001; do
+	preemptus=10000001 gstack=16383 gstack=67108865; do
 	key=${kv%%=*}
 	$R -m microvm -s 2 -c "$kv" -t 60 > "$L/refused-$kv.log" 2>&1
 	rc=$?
@@ -488,6 +489,16 @@ record "$gdb_ok" "$gdb_bad"
 sh tools/plottest.sh > "$L/plottest.log" 2>&1
 sed -n 's/^\(ok    \|FAILED\) /\1 plot: /p' "$L/plottest.log"
 record $(awk '/^ok /{p++} /^FAILED /{f++} END {print p+0, (p ? f+0 : f+1)}' "$L/plottest.log")
+
+# Demand-paged stacks: 100,000 parked goroutines (apps/million.c), each
+# resident for its top stack page, its struct g and its share of page
+# tables: at most 5 KiB each, measured from the free pages.
+$R -m microvm -s 2 -c "app=million arg=100000" -t 300 > "$L/million.log" 2>&1
+rc=$?
+each=$(sed -n 's/.* parked in [0-9]* ms: \([0-9]*\) bytes resident each.*/\1/p' "$L/million.log")
+check "100000 parked goroutines: ${each:-?} bytes resident each (5120 at most), all released" \
+	$([ $rc = 0 ] && [ -n "$each" ] && [ "$each" -le 5120 ] &&
+	  grep -q 'released and ended' "$L/million.log" && echo 0 || echo 1) "see $L/million.log"
 
 # The execution tracer end to end (tools/tracetest.sh): each check
 # counts as one; a run with no ok line at all counts as a failure.

@@ -17,7 +17,8 @@
 #define IST_NMI		2
 #define IST_MC		3	/* machine check */
 #define IST_PF		4	/* page fault: a stack overflow must not fault again */
-#define IST_COUNT	4
+#define IST_IRQ		5	/* interrupts: entered here, moved at once (vectors.S) */
+#define IST_COUNT	5
 #define IST_STACK_SIZE	16384
 
 struct tss {

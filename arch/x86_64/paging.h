@@ -21,6 +21,7 @@
 #define PTE_PS		(1ull << 7)	/* 2 MiB page (in a PD entry) */
 #define PTE_G		(1ull << 8)	/* global */
 #define PTE_GUARD	(1ull << 9)	/* software: a not-present guard page */
+#define PTE_DEMAND	(1ull << 10)	/* software: a demand-zero page (vm.c) */
 #define PTE_NX		(1ull << 63)	/* no execute */
 #define PTE_ADDR	0x000ffffffffff000ull
 

@@ -96,6 +96,8 @@ void idt_init(void)
 	set_gate(T_NMI, trap_entries[T_NMI], IST_NMI);
 	set_gate(T_MC, trap_entries[T_MC], IST_MC);
 	set_gate(T_PF, trap_entries[T_PF], IST_PF);
+	for (int v = 32; v < 256; v++)	/* see irq_entry in vectors.S */
+		set_gate(v, trap_entries[v], IST_IRQ);
 }
 
 /** idt_load - load the shared IDT on this CPU.  Returns. */

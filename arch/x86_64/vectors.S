@@ -23,7 +23,11 @@ vector_\v:
 	pushq $0
 	.endif
 	pushq $\v
+	.if \v >= 32
+	jmp irq_entry
+	.else
 	jmp trap_common
+	.endif
 .endm
 
 .macro VECTOR_ADDR v
@@ -35,6 +39,44 @@ vector_\v:
 	VECTOR_ENTRY %i
 	.set i, i + 1
 	.endr
+
+/*
+ * irq_entry - interrupts (vectors 32-255) arrive on this CPU's IST_IRQ
+ * stack, and move at once to the interrupted stack, where trap_common
+ * then builds the frame as if the CPU had pushed it there.  Why: a
+ * goroutine's stack is demand-paged (kernel/vm.c), and an interrupt
+ * whose frame the CPU cannot push (the page below RSP not yet mapped)
+ * is lost -- the page fault is delivered instead, and the interrupt,
+ * already acknowledged, is left in the LAPIC's in-service register,
+ * which then blocks every interrupt of its class on that CPU for good.
+ * Here the copy's stores may fault instead: the #PF (IST_PF) maps the
+ * page and the store is retried.  Interrupts are off (interrupt gates),
+ * so IST_IRQ is free again once we leave it; handlers may switch
+ * threads, which needs the frame on the thread's own stack anyway.
+ *   [in: IST_IRQ: vector, error, then the CPU's rip, cs, rflags, rsp, ss]
+ *   [out: the same 7 words at (interrupted rsp & ~15) - 56, rsp there,
+ *    every register as it was; jumps to trap_common]
+ */
+	.p2align 4
+irq_entry:
+	pushq %rax
+	pushq %rcx
+	movq 56(%rsp), %rax		/* the interrupted rsp */
+	andq $-16, %rax
+	subq $56, %rax			/* where the 7 words go */
+	movq 64(%rsp), %rcx; movq %rcx, 48(%rax)	/* ss */
+	movq 56(%rsp), %rcx; movq %rcx, 40(%rax)	/* rsp */
+	movq 48(%rsp), %rcx; movq %rcx, 32(%rax)	/* rflags */
+	movq 40(%rsp), %rcx; movq %rcx, 24(%rax)	/* cs */
+	movq 32(%rsp), %rcx; movq %rcx, 16(%rax)	/* rip */
+	movq 24(%rsp), %rcx; movq %rcx, 8(%rax)	/* error */
+	movq 16(%rsp), %rcx; movq %rcx, (%rax)	/* vector */
+	movq 8(%rsp), %rcx; movq %rcx, -8(%rax)	/* rax, to pop */
+	movq (%rsp), %rcx; movq %rcx, -16(%rax)	/* rcx, to pop */
+	leaq -16(%rax), %rsp
+	popq %rcx
+	popq %rax
+	jmp trap_common
 
 	.p2align 4
 	.globl trap_common
