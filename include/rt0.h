@@ -153,8 +153,8 @@ void go_sched_stats(struct go_sched_stats *st);
  * go_memstats - the figures now.
  * go_free_os_memory - give back now the pages of dead goroutines' stacks
  *	kept for reuse, all but each one's top 8 KiB (Go's
- *	debug.FreeOSMemory; sysmon does it for the global free list every
- *	second).  On a goroutine.  Returns the pages given back.
+ *	debug.FreeOSMemory; sysmon does it for a few Gs of the global free
+ *	list every second).  On a goroutine.  Returns the pages given back.
  */
 struct go_memstats {
 	uint64_t stack_inuse_bytes;	/* resident stack pages, in bytes */

@@ -449,7 +449,7 @@ bool stackalloc(struct stack *s, uint64_t size);
 void stackfree(struct stack *s);
 extern int64_t stack_pages;	/* pages of all stacks (and guards); atomic */
 struct g *malg(void);
-uint64_t stack_scavenge_global(void);
+uint64_t stack_scavenge_global(uint32_t max);
 void stack_init(void);
 
 /* rt0.c */

@@ -115,11 +115,11 @@ static uint64_t stack_scavenge(struct g *gp)
 }
 
 /**
- * stack_scavenge_global - scavenge the Gs on the global free list
- * (sysmon, and go_free_os_memory).  Thread context, interrupts on.
- * Returns the pages freed.
+ * stack_scavenge_global - scavenge up to @max Gs on the global free list
+ * that are not yet (sysmon, a few a round; go_free_os_memory, all).
+ * Thread context, interrupts on.  Returns the pages freed.
  */
-uint64_t stack_scavenge_global(void)
+uint64_t stack_scavenge_global(uint32_t max)
 {
 	uint64_t n = 0;
 
@@ -127,8 +127,11 @@ uint64_t stack_scavenge_global(void)
 	 * (rather than make a new one), and with interrupts on, as
 	 * smp_call_others needs.  Gs scavenged already cost a look each. */
 	lock(&sched.gflock);
-	for (struct g *gp = sched.gfree_stack; gp; gp = gp->schedlink)
-		n += stack_scavenge(gp);
+	for (struct g *gp = sched.gfree_stack; gp && max; gp = gp->schedlink)
+		if (gp->scavenged_goid != gp->goid) {
+			n += stack_scavenge(gp);
+			max--;
+		}
 	unlock(&sched.gflock);
 	return n;
 }
@@ -145,7 +148,7 @@ uint64_t go_free_os_memory(void)
 	for (int32_t i = 0; i < gomaxprocs; i++)
 		for (struct g *gp = allp[i]->gfree; gp; gp = gp->schedlink)
 			n += stack_scavenge(gp);
-	n += stack_scavenge_global();
+	n += stack_scavenge_global(UINT32_MAX);
 	startTheWorld(0);
 	return n;
 }

@@ -23,6 +23,7 @@
 #define FORCE_PREEMPT_NS (10 * (int64_t)NSEC_PER_MSEC)	/* Go's */
 #define SYSCALL_RETAKE_NS (10 * (int64_t)NSEC_PER_MSEC)
 #define SCAVENGE_PERIOD_NS (1 * (int64_t)NSEC_PER_SEC)
+#define SCAVENGE_PER_ROUND 16	/* Gs: a bounded slice of sysmon's time */
 
 /*
  * preemptus=N: ask a goroutine to stop once it has run N us on its P
@@ -179,7 +180,7 @@ static void sysmon(void)
 		/* Free Gs beyond the Ps' caches: their stacks' pages back. */
 		if (now - lastscavenge >= SCAVENGE_PERIOD_NS) {
 			lastscavenge = now;
-			stack_scavenge_global();
+			stack_scavenge_global(SCAVENGE_PER_ROUND);
 		}
 		/* One test for both periodic reports (sysmon_reports). */
 		if (sysmon_reports) {
