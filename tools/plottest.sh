@@ -19,25 +19,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 failed=0
 
-check() {		# check WHAT STATUS(0=pass) [DETAIL]
-	if [ "$2" = 0 ]; then
-		echo "ok     $1"
-	else
-		echo "FAILED $1${3:+: $3}"
-		failed=1
-	fi
-}
-
-png_size() {		# png_size FILE -> "W H", or "not a PNG"
-	sig=$(od -An -tx1 -N16 "$1" 2>/dev/null | tr -d ' \n')
-	if [ "$sig" != 89504e470d0a1a0a0000000d49484452 ]; then
-		echo "not a PNG"		# signature, IHDR's length and type
-		return
-	fi
-	od -An -tu1 -j16 -N8 "$1" | awk '{
-		print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4,
-		      $5 * 16777216 + $6 * 65536 + $7 * 256 + $8 }'
-}
+. tools/checks.sh
 
 check_png() {		# check_png WHAT FILE
 	size=$(png_size "$2")
