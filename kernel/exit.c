@@ -54,14 +54,21 @@ int32_t kernel_stopper_cpu(void)
 	return __atomic_load_n(&stopper, __ATOMIC_ACQUIRE);
 }
 
-void kernel_add_dump_hook(void (*fn)(void))
+/* Put @fn in the first free slot of @hooks[n], or stop: hooks are few
+ * and added at boot. */
+static void hook_add(void (**hooks)(void), size_t n, void (*fn)(void))
 {
-	for (size_t i = 0; i < ARRAY_SIZE(dump_hooks); i++)
-		if (!dump_hooks[i]) {
-			dump_hooks[i] = fn;
+	for (size_t i = 0; i < n; i++)
+		if (!hooks[i]) {
+			hooks[i] = fn;
 			return;
 		}
-	BUG("too many dump hooks");
+	BUG("too many hooks");
+}
+
+void kernel_add_dump_hook(void (*fn)(void))
+{
+	hook_add(dump_hooks, ARRAY_SIZE(dump_hooks), fn);
 }
 
 /*
@@ -116,12 +123,7 @@ void kernel_dump_hooks(void)
 
 void kernel_add_exit_hook(void (*fn)(void))
 {
-	for (size_t i = 0; i < ARRAY_SIZE(exit_hooks); i++)
-		if (!exit_hooks[i]) {
-			exit_hooks[i] = fn;
-			return;
-		}
-	BUG("too many exit hooks");
+	hook_add(exit_hooks, ARRAY_SIZE(exit_hooks), fn);
 }
 
 void kernel_exit(uint32_t status)
