@@ -1236,27 +1236,33 @@ static __noreturn void park_m_trace(struct g *gp, void *lock,
  */
 void parkunlock_m(struct g *gp, struct mutex *l, const char *reason,
 		  long rcx, struct m *mp) __noreturn;
+static __always_inline __noreturn void
+parkunlock_m_body(struct g *gp, struct mutex *l, const char *reason,
+		  struct m *mp, bool traced)
+{
+	gp->waitreason = reason;
+	if (traced)	/* before the unlock lets anyone ready it */
+		traceev(TEV_GO_BLOCK, (uint64_t)gp->goid, (uint64_t)reason);
+	casgstatus_own(gp, _Grunning, _Gwaiting);
+	gp->m = NULL;
+	leafunlock(l);		/* from here gp may be readied */
+	if (traced)
+		schedule_dropg(mp);
+	schedule_local(mp, mp->p);
+}
+
 __fastpath
 void parkunlock_m(struct g *gp, struct mutex *l, const char *reason,
 		  long rcx, struct m *mp)
 {
-	gp->waitreason = reason;
-	casgstatus_own(gp, _Grunning, _Gwaiting);
-	gp->m = NULL;
-	leafunlock(l);		/* from here gp may be readied */
-	schedule_local(mp, mp->p);
+	parkunlock_m_body(gp, l, reason, mp, false);
 }
 
 static __noreturn void parkunlock_m_trace(struct g *gp, struct mutex *l,
 					  const char *reason, long rcx,
 					  struct m *mp)
 {
-	traceev(TEV_GO_BLOCK, (uint64_t)gp->goid, (uint64_t)reason);
-	gp->waitreason = reason;
-	casgstatus_own(gp, _Grunning, _Gwaiting);
-	gp->m = NULL;
-	leafunlock(l);
-	schedule_dropg(mp);
+	parkunlock_m_body(gp, l, reason, mp, true);
 }
 
 static void wakep_sys(void *unused)
