@@ -447,7 +447,7 @@ void preempt_init(void);
 /* stack.c */
 bool stackalloc(struct stack *s, uint64_t size);
 void stackfree(struct stack *s);
-extern int64_t stack_pages;	/* pages of all stacks (and guards); atomic */
+extern int64_t stack_pages;	/* pages of g0 stacks (and guards); atomic */
 struct g *malg(void);
 uint64_t stack_scavenge_global(uint32_t max);
 void stack_init(void);

@@ -349,7 +349,7 @@ def convert(hdr, evs, strings):
             meta.append({"ph": "M", "pid": pid, "tid": tid,
                          "name": "thread_sort_index",
                          "args": {"sort_index": tid}})
-    return meta + out, gname
+    return meta + out
 
 
 def dump(hdr, evs, strings, f):
@@ -380,7 +380,7 @@ def dump(hdr, evs, strings, f):
                                          p, e.m, t, detail))
 
 
-def plot(hdr, evs, gname, path):
+def plot(hdr, evs, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -420,7 +420,6 @@ def plot(hdr, evs, gname, path):
                  "per goroutine)" % (ngs, nprocs))
     fig.tight_layout()
     fig.savefig(path)
-    return ngs
 
 
 def main():
@@ -439,7 +438,7 @@ def main():
     evs, moved = order(evs)
     if args.dump:
         dump(hdr, evs, strings, sys.stdout)
-    events, gname = convert(hdr, evs, strings)
+    events = convert(hdr, evs, strings)
     if args.output:
         with open(args.output, "w") as f:
             json.dump({"traceEvents": events, "displayTimeUnit": "ns",
@@ -453,7 +452,7 @@ def main():
     if args.output:
         msg += "; wrote " + args.output
     if args.png:
-        plot(hdr, evs, gname, args.png)
+        plot(hdr, evs, args.png)
         msg += " and " + args.png
     print(msg, file=sys.stderr)
     return 0
