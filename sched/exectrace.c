@@ -64,10 +64,12 @@ static struct trace_ev *buf_alloc(const char *what, uint32_t id)
 
 /**
  * exectrace_init - read trace= and, if set, allocate the CPUs' buffers,
- * register the dump and point the scheduling points at their traced forms.  schedinit, on m0
- * before any G exists.  Exits with a message on a bad size.
+ * register the dump and point the scheduling points at their traced
+ * forms.  @procs: the Ps about to be made.  schedinit, on m0 before any
+ * G exists.  A size too small or too large for the memory is made to fit,
+ * with a message.
  */
-void exectrace_init(void)
+void exectrace_init(int32_t procs)
 {
 	if (!trace_bytes)
 		return;
@@ -77,6 +79,14 @@ void exectrace_init(void)
 			"(trace=1 for the default, %u)\n", trace_bytes,
 			TRACE_MIN_BYTES, TRACE_DEFAULT_BYTES);
 		bytes = TRACE_MIN_BYTES;
+	}
+	/* A buffer per CPU and per P in a quarter of the free memory. */
+	uint64_t fit = mem_free_pages() * PAGE_SZ / 4 / (uint64_t)(ncpu + procs);
+	if (bytes > fit && fit >= TRACE_MIN_BYTES) {
+		kprintf("rt0: trace=%u: %lu bytes per buffer, to fit %u "
+			"buffers in a quarter of the free memory\n",
+			trace_bytes, fit, ncpu + (uint32_t)procs);
+		bytes = fit;
 	}
 	while (bytes & (bytes - 1))	/* down to a power of two */
 		bytes &= bytes - 1;

@@ -77,7 +77,7 @@ BUILD_ASSERT(sizeof(struct trace_ev) == 32);
 
 extern bool trace_on;		/* constant after exectrace_init */
 
-void exectrace_init(void);	/* schedinit; before any G runs */
+void exectrace_init(int32_t procs);	/* schedinit; before any G runs */
 void exectrace_procs(int32_t nprocs);	/* procresize: the Ps' buffers */
 void trace_event_slow(uint32_t type, uint64_t a, uint64_t b);
 void exectrace_sample(int64_t now);	/* sysmon: the counters */

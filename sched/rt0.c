@@ -140,9 +140,9 @@ static void schedinit(void)
 	mcommoninit(&m0, -1);
 	stack_init();
 	trace_init();
-	exectrace_init();	/* before the Ps: their buffers */
-	preempt_init();
 	int32_t procs = maxprocs ? (int32_t)maxprocs : ncpu_rt;
+	exectrace_init(procs);	/* before the Ps: their buffers */
+	preempt_init();
 	lock(&sched.lock);
 	procresize(procs);	/* m0 gets P0; the others go idle */
 	unlock(&sched.lock);
