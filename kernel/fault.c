@@ -157,7 +157,7 @@ static void exception(struct trapframe *tf)
 
 	if (v == V_SPURIOUS)
 		return;			/* no EOI for spurious interrupts */
-	if (v == T_PF && vm_demand_fault(read_cr2()))
+	if (v == T_PF && vm_demand_fault(read_cr2(), tf->error))
 		return;			/* a goroutine stack page, mapped */
 	if (v >= 32) {
 		kprintf("rt0: unexpected interrupt vector %d on cpu %u\n", v,

@@ -3,6 +3,7 @@
 
 static const char *const names[LOCKRANK_N] = {
 	[LOCKRANK_UNRANKED]	= "unranked",
+	[LOCKRANK_STACKSHRINK]	= "stackshrink",
 	[LOCKRANK_SCHED]	= "sched",
 	[LOCKRANK_ALLG]		= "allg",
 	[LOCKRANK_GFREE]	= "gfree",

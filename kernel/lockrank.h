@@ -30,6 +30,7 @@ enum lockrank {
 	LOCKRANK_UNRANKED = 0,	/* a zeroed runtime lock: as LOCKRANK_LEAF */
 
 	/* The runtime's locks, lowest first. */
+	LOCKRANK_STACKSHRINK,	/* stack.c: one shrink of parked stacks at a time */
 	LOCKRANK_SCHED,		/* sched.lock */
 	LOCKRANK_ALLG,		/* allglock */
 	LOCKRANK_GFREE,		/* sched.gflock: the global free Gs */

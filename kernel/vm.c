@@ -189,7 +189,6 @@ bool vm_is_guard(uint64_t va)
 
 #define DCACHE 16		/* zeroed pages a CPU keeps for faults */
 #define DCACHE_LOW 4		/* refill below this, when it is safe */
-#define RELEASE_BATCH 64
 
 static struct {
 	uint64_t page[DCACHE];
@@ -240,21 +239,116 @@ static uint64_t dcache_take(void)
 	return dcache[cpu].page[--dcache[cpu].n];
 }
 
-bool vm_demand_fault(uint64_t cr2)
+/*
+ * Shrinking (vm.h): a page is given back in three steps, with nobody
+ * stopped.  vm_shrink_mark turns its entry from present to UNMAPPING
+ * (not present; the page, untouched, still named in it); one shootdown
+ * round makes every CPU fault on it from then on; vm_shrink_finish then
+ * copies the live bytes out of the page (through the identity map) and
+ * replaces UNMAPPING by STASH (or by plain demand-zero) with one CAS.
+ * Any touch in between finds UNMAPPING and puts the page back as it was
+ * (a CAS too), so the finishing CAS fails and the page stays: whoever
+ * touches a page always sees its bytes, and a CPU never waits on the
+ * shrinker (which waits for every CPU in the shootdown).
+ *
+ * A stashed page's record holds the live tail of the page, from off to
+ * its end.  Its entry holds the record's address (16-byte aligned, below
+ * 16 TiB) shifted into the address bits, with PTE_DEMAND | PTE_STASH.
+ */
+struct vm_stash {
+	struct vm_stash *next;	/* on stash_freed, once restored */
+	uint32_t off;		/* the live bytes start here */
+	uint32_t len;		/* PAGE_SZ - off */
+	uint8_t data[];
+};
+
+static struct vm_stash *stash_freed;	/* restored records; atomic */
+static uint64_t stash_pages;		/* stashed now; atomic */
+static uint64_t stash_bytes;		/* their live bytes; atomic */
+static uint64_t stash_objects;		/* records, stashed or freed; atomic */
+
+static uint64_t stash_pte(struct vm_stash *s)
+{
+	BUG_ON((uint64_t)s & 15 || (uint64_t)s >> 44);
+	return (((uint64_t)s >> 4) << 12) | PTE_DEMAND | PTE_STASH;
+}
+
+static struct vm_stash *stash_of(uint64_t e)
+{
+	return (struct vm_stash *)(((e & PTE_ADDR) >> 12) << 4);
+}
+
+static uint64_t present(uint64_t page)
+{
+	return page | PTE_P | PTE_W | nx | PTE_DEMAND;
+}
+
+/*
+ * The first touch of a stashed page, from whatever CPU: the one that
+ * marks the entry busy makes the page again (a zeroed page from its
+ * cache, the live tail copied in) and queues the record to be freed in
+ * thread context; any other waits for the entry to stop being busy,
+ * which takes a bounded copy and waits on nothing.  Interrupts off.
+ */
+static void stash_fault(uint64_t *pte, uint64_t e)
+{
+	if (!(e & PTE_BUSY) &&
+	    __atomic_compare_exchange_n(pte, &e, e | PTE_BUSY, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		struct vm_stash *s = stash_of(e);
+		uint64_t page = dcache_take();
+		memcpy((void *)(page + s->off), s->data, s->len);
+		__atomic_store_n(pte, present(page), __ATOMIC_RELEASE);
+		__atomic_fetch_add(&demand_mapped, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&stash_pages, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&stash_bytes, s->len, __ATOMIC_RELAXED);
+		s->next = __atomic_load_n(&stash_freed, __ATOMIC_RELAXED);
+		while (!__atomic_compare_exchange_n(&stash_freed, &s->next, s,
+						    true, __ATOMIC_RELEASE,
+						    __ATOMIC_RELAXED))
+			;
+		return;
+	}
+	while (__atomic_load_n(pte, __ATOMIC_ACQUIRE) & PTE_BUSY)
+		cpu_relax();
+}
+
+bool vm_demand_fault(uint64_t cr2, uint64_t error)
 {
 	uint64_t va = ALIGN_DOWN(cr2, PAGE_SZ);
 
 	assert_irqs_off();
 	if (va < VM_DEMAND_BASE || va >= VM_DEMAND_END || !root)
 		return false;
-	uint64_t e = pt_lookup(root, va, NULL);
-	if ((e & PTE_P) || !(e & PTE_DEMAND))
-		return false;	/* a guard, or not reserved: a real fault */
-	/* The range's owner is the only one touching this entry, and its
-	 * page table exists (reserve): no lock, no allocation. */
-	pt_set(root, va, dcache_take() | PTE_P | PTE_W | nx | PTE_DEMAND);
-	__atomic_fetch_add(&demand_mapped, 1, __ATOMIC_RELAXED);
-	return true;
+	uint64_t *pte = pt_leaf(root, va);
+	if (!pte)
+		return false;
+	for (;;) {
+		uint64_t e = __atomic_load_n(pte, __ATOMIC_ACQUIRE);
+		if (e & PTE_P)	/* put back since we faulted, or a real fault */
+			return !(error & PF_ERR_P);
+		if (!(e & PTE_DEMAND))
+			return false;	/* a guard, or not reserved */
+		if (e & PTE_UNMAPPING) {
+			/* Being shrunk: take it back, untouched. */
+			if (__atomic_compare_exchange_n(pte, &e,
+							present(e & PTE_ADDR),
+							false, __ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE))
+				return true;
+			continue;
+		}
+		if (e & PTE_STASH) {
+			stash_fault(pte, e);
+			return true;
+		}
+		/* Never touched (or released): only the range's owner
+		 * touches it (a goroutine on its own stack), and its page
+		 * table exists (reserve): no lock, no allocation. */
+		__atomic_store_n(pte, present(dcache_take()), __ATOMIC_RELEASE);
+		__atomic_fetch_add(&demand_mapped, 1, __ATOMIC_RELAXED);
+		return true;
+	}
 }
 
 static void flush_tlb(void *arg)
@@ -263,41 +357,156 @@ static void flush_tlb(void *arg)
 	write_cr3(read_cr3());
 }
 
-static void release_batch(uint64_t *pages, uint32_t n)
+void vm_release_flush(struct vm_release *r)
 {
-	if (!n)
+	if (!r->n)
 		return;
 	/* Every CPU that ran the range's goroutine may cache its pages:
 	 * flush them all before a page can be reused. */
 	write_cr3(read_cr3());
 	smp_call_others(flush_tlb, NULL);
 	__atomic_fetch_add(&demand_shootdowns, 1, __ATOMIC_RELAXED);
-	for (uint32_t i = 0; i < n; i++)
-		page_free((void *)pages[i], 1);
-	__atomic_fetch_sub(&demand_mapped, n, __ATOMIC_RELAXED);
+	for (uint32_t i = 0; i < r->n; i++)
+		page_free((void *)r->page[i], 1);
+	__atomic_fetch_sub(&demand_mapped, r->n, __ATOMIC_RELAXED);
+	r->n = 0;
+}
+
+static void release_add(struct vm_release *r, uint64_t page)
+{
+	r->page[r->n++] = page;
+	if (r->n == VM_RELEASE_BATCH)
+		vm_release_flush(r);
+}
+
+uint64_t vm_demand_unmap(struct vm_release *r, uint64_t lo, uint64_t hi)
+{
+	uint64_t freed = 0;
+
+	BUG_ON(lo < VM_DEMAND_BASE || hi > VM_DEMAND_END);
+	for (uint64_t va = ALIGN_DOWN(lo, PAGE_SZ); va < hi; va += PAGE_SZ) {
+		uint64_t *pte = pt_leaf(root, va);
+		uint64_t e = pte ? __atomic_load_n(pte, __ATOMIC_ACQUIRE) : 0;
+		/* A dead G's stack: stashed pages came back when it last
+		 * ran; a shrink that marked one before it died puts it back
+		 * (or finds this CAS's result), so neither frees it twice. */
+		BUG_ON(e & PTE_STASH);
+		if (!(e & PTE_P))
+			continue;
+		BUG_ON(!(e & PTE_DEMAND));
+		if (!__atomic_compare_exchange_n(pte, &e, PTE_DEMAND, false,
+						 __ATOMIC_ACQ_REL,
+						 __ATOMIC_RELAXED))
+			continue;	/* marked by a shrink just now */
+		release_add(r, e & PTE_ADDR);
+		freed++;
+	}
+	return freed;
 }
 
 uint64_t vm_demand_release(uint64_t lo, uint64_t hi)
 {
-	uint64_t pages[RELEASE_BATCH], freed = 0;
-	uint32_t n = 0;
+	struct vm_release r = { .n = 0 };
+	uint64_t freed = vm_demand_unmap(&r, lo, hi);
 
-	BUG_ON(lo < VM_DEMAND_BASE || hi > VM_DEMAND_END);
-	for (uint64_t va = ALIGN_DOWN(lo, PAGE_SZ); va < hi; va += PAGE_SZ) {
-		uint64_t e = pt_lookup(root, va, NULL);
-		if (!(e & PTE_P))
-			continue;
-		BUG_ON(!(e & PTE_DEMAND));
-		pt_set(root, va, PTE_DEMAND);
-		pages[n++] = e & PTE_ADDR;
-		freed++;
-		if (n == RELEASE_BATCH) {
-			release_batch(pages, n);
-			n = 0;
-		}
-	}
-	release_batch(pages, n);
+	vm_release_flush(&r);
 	return freed;
+}
+
+bool vm_shrink_mark(struct vm_shrink *b, uint64_t va, int32_t off)
+{
+	BUG_ON(va & (PAGE_SZ - 1) || off >= (int32_t)PAGE_SZ || off < -1);
+	BUG_ON(off >= 0 && PAGE_SZ - (uint32_t)off > VM_STASH_MAX);
+	BUG_ON(va < VM_DEMAND_BASE || va >= VM_DEMAND_END);
+	uint64_t *pte = pt_leaf(root, va);
+	uint64_t e = pte ? __atomic_load_n(pte, __ATOMIC_ACQUIRE) : 0;
+
+	if (b->n == VM_SHRINK_BATCH || !(e & PTE_P))
+		return false;
+	BUG_ON(!(e & PTE_DEMAND));
+	uint64_t m = (e & PTE_ADDR) | PTE_DEMAND | PTE_UNMAPPING;
+	if (!__atomic_compare_exchange_n(pte, &e, m, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return false;	/* cannot change while present: be safe */
+	b->page[b->n].pte = pte;
+	b->page[b->n].marked = m;
+	b->page[b->n].off = off;
+	b->n++;
+	return true;
+}
+
+void vm_shrink_shootdown(struct vm_shrink *b)
+{
+	if (!b->n)
+		return;
+	write_cr3(read_cr3());
+	smp_call_others(flush_tlb, NULL);
+	__atomic_fetch_add(&demand_shootdowns, 1, __ATOMIC_RELAXED);
+}
+
+uint64_t vm_shrink_finish(struct vm_shrink *b, uint32_t from, uint32_t to,
+			  bool keep)
+{
+	uint64_t freed = 0;
+
+	for (uint32_t i = from; i < to; i++) {
+		struct vm_shrink_page *sp = &b->page[i];
+		uint64_t m = sp->marked, page = m & PTE_ADDR, to_e = PTE_DEMAND;
+		struct vm_stash *s = NULL;
+		if (keep && sp->off >= 0) {
+			uint32_t len = PAGE_SZ - (uint32_t)sp->off;
+			s = kmalloc(sizeof(*s) + len);
+			if (s) {
+				s->off = (uint32_t)sp->off;
+				s->len = len;
+				memcpy(s->data, (void *)(page + s->off), len);
+				to_e = stash_pte(s);
+			}
+		}
+		if (keep && (s || sp->off < 0) &&
+		    __atomic_compare_exchange_n(sp->pte, &m, to_e, false,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED)) {
+			/* Not present since the shootdown: in no TLB. */
+			page_free((void *)page, 1);
+			__atomic_fetch_sub(&demand_mapped, 1, __ATOMIC_RELAXED);
+			freed++;
+			if (s) {
+				__atomic_fetch_add(&stash_pages, 1,
+						   __ATOMIC_RELAXED);
+				__atomic_fetch_add(&stash_bytes, s->len,
+						   __ATOMIC_RELAXED);
+				__atomic_fetch_add(&stash_objects, 1,
+						   __ATOMIC_RELAXED);
+			}
+			continue;
+		}
+		kfree(s);	/* touched meanwhile (or not wanted): as it was */
+		__atomic_compare_exchange_n(sp->pte, &m, present(page), false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+	}
+	return freed;
+}
+
+void vm_demand_stash_reclaim(void)
+{
+	struct vm_stash *s = __atomic_exchange_n(&stash_freed, NULL,
+						 __ATOMIC_ACQUIRE);
+
+	while (s) {
+		struct vm_stash *next = s->next;
+		kfree(s);
+		__atomic_fetch_sub(&stash_objects, 1, __ATOMIC_RELAXED);
+		s = next;
+	}
+}
+
+void vm_demand_stash_counts(uint64_t *pages, uint64_t *bytes,
+			    uint64_t *objects)
+{
+	*pages = __atomic_load_n(&stash_pages, __ATOMIC_RELAXED);
+	*bytes = __atomic_load_n(&stash_bytes, __ATOMIC_RELAXED);
+	*objects = __atomic_load_n(&stash_objects, __ATOMIC_RELAXED);
 }
 
 uint64_t vm_demand_mapped(void)

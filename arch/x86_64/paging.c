@@ -127,6 +127,19 @@ uint64_t pt_lookup(const uint64_t *root, uint64_t va, uint64_t *size)
 	return 0;
 }
 
+uint64_t *pt_leaf(const uint64_t *root, uint64_t va)
+{
+	const uint64_t *t = root;
+
+	for (int level = 3; level >= 1; level--) {
+		uint64_t e = t[idx(va, level)];
+		if (!(e & PTE_P) || (level == 1 && (e & PTE_PS)))
+			return 0;
+		t = (const uint64_t *)(e & PTE_ADDR);
+	}
+	return (uint64_t *)&t[idx(va, 0)];
+}
+
 void pt_activate(uint64_t *root)
 {
 	write_cr3((uint64_t)root);

@@ -22,6 +22,10 @@
 #define PTE_G		(1ull << 8)	/* global */
 #define PTE_GUARD	(1ull << 9)	/* software: a not-present guard page */
 #define PTE_DEMAND	(1ull << 10)	/* software: a demand-zero page (vm.c) */
+#define PTE_STASH	(1ull << 11)	/* software: a stashed demand page (vm.c) */
+#define PTE_BUSY	(1ull << 52)	/* software: being restored (vm.c) */
+#define PTE_UNMAPPING	(1ull << 53)	/* software: being shrunk (vm.c) */
+#define PF_ERR_P	(1ull << 0)	/* #PF error code: page was present */
 #define PTE_NX		(1ull << 63)	/* no execute */
 #define PTE_ADDR	0x000ffffffffff000ull
 
@@ -56,6 +60,13 @@ bool pt_set(uint64_t *root, uint64_t va, uint64_t pte);
  * (PAGE_SIZE or LARGE_SIZE, through *size if non-NULL).  Reads only.
  */
 uint64_t pt_lookup(const uint64_t *root, uint64_t va, uint64_t *size);
+
+/*
+ * pt_leaf - the address of the 4 KiB entry that maps @va, or NULL if its
+ * page table does not exist (or @va is in a 2 MiB page).  Allocates
+ * nothing, so callable in any context; the caller serializes writes.
+ */
+uint64_t *pt_leaf(const uint64_t *root, uint64_t va);
 
 void pt_activate(uint64_t *root);
 
