@@ -152,9 +152,13 @@ void go_sched_stats(struct go_sched_stats *st);
  * demand-paged: only the pages a goroutine touched are resident.
  * go_memstats - the figures now.
  * go_free_os_memory - give back now the pages of dead goroutines' stacks
- *	kept for reuse, all but each one's top 8 KiB (Go's
- *	debug.FreeOSMemory; sysmon does it for a few Gs of the global free
- *	list every second).  On a goroutine.  Returns the pages given back.
+ *	kept for reuse, all but each one's top 8 KiB (sysmon does it for a
+ *	few Gs of the global free list every second), and shrink parked
+ *	goroutines' stacks: pages below the saved stack pointer go back,
+ *	and the page holding it keeps only its live bytes, off the page,
+ *	until the goroutine (or a waker) touches it again (done by itself
+ *	too when memory runs low).  Go's debug.FreeOSMemory.  Stops the
+ *	world.  On a goroutine.  Returns the pages given back.
  */
 struct go_memstats {
 	uint64_t stack_inuse_bytes;	/* resident stack pages, in bytes */
@@ -164,6 +168,9 @@ struct go_memstats {
 	uint64_t tlb_shootdowns;	/* IPI rounds that gave them back */
 	uint64_t free_pages, total_pages;	/* the machine's memory */
 	uint64_t gstack_bytes;		/* each goroutine's stack */
+	uint64_t stack_stashed_pages;	/* parked Gs' pages shrunk to */
+	uint64_t stack_stashed_bytes;	/*   records of these live bytes */
+	uint64_t stack_shrinks;		/* shrinks of parked Gs' stacks */
 };
 void go_memstats(struct go_memstats *ms);
 uint64_t go_free_os_memory(void);

@@ -38,11 +38,15 @@ static int64_t own_kthreads(void)
 	return mcount();
 }
 
-/* struct g and the sleep timer a G keeps once it slept (timers.c). */
+/* struct g, the sleep timer a G keeps once it slept (timers.c), and the
+ * records of shrunk stacks' pages (stack.c). */
 static int64_t own_kobjects(void)
 {
 	uint32_t n = __atomic_load_n(&allglen, __ATOMIC_ACQUIRE);
-	int64_t objects = n;
+	uint64_t pages, bytes, stash;
+
+	vm_demand_stash_counts(&pages, &bytes, &stash);
+	int64_t objects = n + (int64_t)stash;
 	struct g *gp = __atomic_load_n(&allgs, __ATOMIC_ACQUIRE);
 
 	for (uint32_t i = 0; i < n && gp; i++, gp = READ_ONCE(gp->alllink))
@@ -50,22 +54,10 @@ static int64_t own_kobjects(void)
 	return objects;
 }
 
-static int64_t free_gs(void)
-{
-	int64_t n = READ_ONCE(sched.ngfree);
-
-	for (int i = 0; i < MAX_PROCS; i++) {
-		struct p *pp = __atomic_load_n(&allp[i], __ATOMIC_ACQUIRE);
-		if (pp)
-			n += READ_ONCE(pp->gfreecnt);
-	}
-	return n;
-}
-
 static int64_t live_goroutines(void)
 {
 	return (int64_t)__atomic_load_n(&allglen, __ATOMIC_ACQUIRE) -
-	       free_gs();
+	       gfree_count();
 }
 
 static void nap(uint64_t ns)

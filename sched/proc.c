@@ -563,6 +563,8 @@ static __cold_regs void gfput_spill_cold(void)
 			tail = x;
 		n++;
 	}
+	if (stack_memory_low())
+		stack_release_dead(head);	/* whole stacks back */
 	lock(&sched.gflock);
 	tail->schedlink = sched.gfree_stack;
 	sched.gfree_stack = head;
@@ -580,6 +582,19 @@ static __always_inline void gfput(struct p *pp, struct g *gp)
 	pp->gfree = gp;
 	if (unlikely(++pp->gfreecnt >= GFREE_LOCAL_MAX))
 		cold_call(gfput_spill_cold);	/* pp is this M's P */
+}
+
+/* Dead Gs on the free lists, read without locks (a snapshot). */
+int64_t gfree_count(void)
+{
+	int64_t n = READ_ONCE(sched.ngfree);
+
+	for (int i = 0; i < MAX_PROCS; i++) {
+		struct p *pp = __atomic_load_n(&allp[i], __ATOMIC_ACQUIRE);
+		if (pp)
+			n += READ_ONCE(pp->gfreecnt);
+	}
+	return n;
 }
 
 /* gfget's slow path: refill @pp's list from the global one. */
@@ -624,6 +639,7 @@ static void newgoid_batch(struct p *pp)
 static __attribute__((noinline)) struct g *newproc_malg(void)
 {
 	assert_on_g0();
+	stack_shrink_low();	/* memory low: shrink parked stacks first */
 	struct g *newg = malg();
 	if (!newg)
 		throw("newproc: out of memory for a goroutine");

@@ -402,6 +402,7 @@ void forEachG(void (*fn)(struct g *gp, void *arg), void *arg);
 extern struct mutex allglock;
 extern struct g *allgs;
 extern uint32_t allglen;
+int64_t gfree_count(void);	/* dead Gs on the free lists (snapshot) */
 
 /* leakcheck.c */
 void leakcheck_init(void);
@@ -449,7 +450,12 @@ bool stackalloc(struct stack *s, uint64_t size);
 void stackfree(struct stack *s);
 extern int64_t stack_pages;	/* pages of g0 stacks (and guards); atomic */
 struct g *malg(void);
-uint64_t stack_scavenge_global(uint32_t max);
+uint64_t stack_scavenge_global(uint32_t max, bool all);
+bool stack_memory_low(void);
+void stack_release_dead(struct g *list);
+uint64_t stack_shrink_low(void);
+extern uint32_t debug_memtrace;	/* memtrace=MS (0: off) */
+void memtrace(int64_t now);
 void stack_init(void);
 
 /* rt0.c */

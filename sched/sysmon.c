@@ -7,8 +7,9 @@
  *  - asks goroutines that have run for 10 ms on the same schedtick to
  *    stop (preemptone: asynchronous preemption, preempt.c);
  *  - starts an M when a timer is overdue (a busy P may not get to it);
- *  - prints schedtrace.
- * With every P idle (and no schedtrace) it sleeps until the next timer,
+ *  - when memory runs low, shrinks parked goroutines' stacks (stack.c);
+ *  - prints schedtrace and memtrace.
+ * With every P idle (and no schedtrace or memtrace) it sleeps until the next timer,
  * or until a goroutine entering or leaving a system call wakes it.
  */
 #include "sched/proc.h"
@@ -18,6 +19,8 @@
 #include "sched/timers.h"
 #include "kernel/kwait.h"
 #include "kernel/console.h"
+#include "kernel/mem.h"
+#include "kernel/vm.h"
 #include "kernel/time.h"
 
 #define FORCE_PREEMPT_NS (10 * (int64_t)NSEC_PER_MSEC)	/* Go's */
@@ -110,9 +113,12 @@ static uint32_t retake(int64_t now)
 
 static void sysmon(void)
 {
-	/* schedtrace= or the tracer's counters: constant from here. */
-	bool sysmon_reports = debug_schedtrace || trace_on;
-	int64_t lasttrace = 0, lastscavenge = 0;
+	/* schedtrace=, memtrace= or the tracer's counters: constant from
+	 * here.  The two traces keep sysmon from its deep sleep. */
+	bool sysmon_reports = debug_schedtrace || debug_memtrace || trace_on;
+	bool traces = debug_schedtrace || debug_memtrace;
+	int64_t lasttrace = 0, lastmemtrace = 0, lastscavenge = 0;
+	uint64_t low_pages = mem_total_pages() / 8;	/* stack_memory_low */
 	int idle = 0;		/* rounds in a row that woke nobody */
 	uint32_t delay = 0;	/* us */
 
@@ -134,7 +140,7 @@ static void sysmon(void)
 		usleep(delay);
 
 		int64_t now = (int64_t)nanotime();
-		if (!debug_schedtrace &&
+		if (!traces &&
 		    __atomic_load_n(&sched.npidle, __ATOMIC_SEQ_CST) ==
 			    (uint32_t)gomaxprocs) {
 			lock(&sched.lock);
@@ -177,10 +183,14 @@ static void sysmon(void)
 			idle = 0;
 		else
 			idle++;
+		/* Memory low with parked stacks holding it (stack.c). */
+		if (unlikely(mem_free_pages() < low_pages) && stack_shrink_low())
+			idle = 0;
 		/* Free Gs beyond the Ps' caches: their stacks' pages back. */
 		if (now - lastscavenge >= SCAVENGE_PERIOD_NS) {
 			lastscavenge = now;
-			stack_scavenge_global(SCAVENGE_PER_ROUND);
+			stack_scavenge_global(SCAVENGE_PER_ROUND, false);
+			vm_demand_stash_reclaim();
 		}
 		/* One test for both periodic reports (sysmon_reports). */
 		if (sysmon_reports) {
@@ -190,6 +200,11 @@ static void sysmon(void)
 			    lasttrace + (int64_t)debug_schedtrace * 1000000 <= now) {
 				lasttrace = now;
 				schedtrace(debug_scheddetail);
+			}
+			if (debug_memtrace &&
+			    lastmemtrace + (int64_t)debug_memtrace * 1000000 <= now) {
+				lastmemtrace = now;
+				memtrace(now);
 			}
 		}
 	}

@@ -149,3 +149,201 @@ RTEST(gstack_touched_concurrently_on_every_cpu)
 		KT_ASSERTF(conc.ok[i] == 75, "goroutine %d: %d of 75 frames "
 			   "intact", i, conc.ok[i]);
 }
+
+/*
+ * Shrinking parked goroutines' stacks (stack.c, vm.h's shrink): the page
+ * holding a parked G's SP goes to a record of its live bytes and comes
+ * back, intact, when anyone touches it.
+ */
+static struct {
+	go_chan *c[2];
+	go_waitgroup wg;
+	int ok;
+	uint64_t got[2];
+} shr;
+
+static __attribute__((noinline)) void park_with_frame(void)
+{
+	volatile uint8_t frame[600];
+
+	for (size_t i = 0; i < sizeof(frame); i++)
+		frame[i] = (uint8_t)(i * 7 + 1);
+	go_chan_recv(shr.c[0], NULL);		/* parked, stashed */
+	shr.ok = 1;
+	for (size_t i = 0; i < sizeof(frame); i++)
+		if (frame[i] != (uint8_t)(i * 7 + 1))
+			shr.ok = 0;
+}
+
+static void park_with_frame_g(void *a)
+{
+	(void)a;
+	park_with_frame();
+	go_waitgroup_done(&shr.wg);
+}
+
+/* go_free_os_memory until a page is stashed (the G may not be parked
+ * yet); false after a second of trying. */
+static bool shrink_until_stashed(struct go_memstats *ms, uint64_t want)
+{
+	for (int i = 0; i < 1000; i++) {
+		go_free_os_memory();
+		go_memstats(ms);
+		if (ms->stack_stashed_pages >= want)
+			return true;
+		go_sleep(1000000);
+	}
+	return false;
+}
+
+RTEST(gstack_parked_goroutine_shrinks_and_comes_back_intact)
+{
+	struct go_memstats a, b;
+
+	shr.c[0] = go_chan_make(0, 0);
+	go_memstats(&a);
+	go_waitgroup_add(&shr.wg, 1);
+	go_spawn(park_with_frame_g, NULL);
+	KT_ASSERT(shrink_until_stashed(&b, a.stack_stashed_pages + 1));
+	/* Its live bytes: the frame and what is above it. */
+	KT_ASSERTF(b.stack_stashed_bytes >= a.stack_stashed_bytes + 600,
+		   "%lu live bytes stashed",
+		   (unsigned long)(b.stack_stashed_bytes -
+				   a.stack_stashed_bytes));
+	KT_ASSERT(b.stack_shrinks > a.stack_shrinks);
+	go_chan_send(shr.c[0], NULL);		/* the waker touches it */
+	go_waitgroup_wait(&shr.wg);
+	KT_EQ(shr.ok, 1);
+	go_memstats(&b);
+	KT_ASSERT(b.stack_stashed_pages <= a.stack_stashed_pages);
+	go_chan_free(shr.c[0]);
+}
+
+/*
+ * A G parked in a select on two channels, its stack stashed, and two
+ * senders on two CPUs released at once: both touch its sudogs on the
+ * stashed page at the same moment (one restores it, the other waits for
+ * it), exactly one case wins, and the other value is received after.
+ */
+static uint32_t shr_go;		/* atomic: the senders' start */
+
+static void shr_sender(void *a)
+{
+	uint64_t i = (uint64_t)a, v = 1000 + i;
+
+	while (!__atomic_load_n(&shr_go, __ATOMIC_ACQUIRE))
+		__builtin_ia32_pause();
+	go_chan_send(shr.c[i], &v);
+	go_waitgroup_done(&shr.wg);
+}
+
+static void shr_selector(void *a)
+{
+	uint64_t v[2] = { 0, 0 };
+	struct go_select_case cases[2] = { GO_RECV(shr.c[0], &v[0]),
+					   GO_RECV(shr.c[1], &v[1]) };
+
+	(void)a;
+	int won = go_select(cases, 2, true);
+	go_chan_recv(shr.c[1 - won], &v[1 - won]);
+	shr.got[0] = v[0];
+	shr.got[1] = v[1];
+	go_waitgroup_done(&shr.wg);
+}
+
+RTEST_TIMEOUT(gstack_shrunk_select_woken_from_two_cpus_at_once, 60)
+{
+	struct go_memstats ms;
+
+	shr.c[0] = go_chan_make(sizeof(uint64_t), 0);
+	shr.c[1] = go_chan_make(sizeof(uint64_t), 0);
+	for (int round = 0; round < 30; round++) {
+		go_memstats(&ms);
+		__atomic_store_n(&shr_go, 0, __ATOMIC_RELEASE);
+		go_waitgroup_add(&shr.wg, 3);
+		go_spawn(shr_selector, NULL);
+		KT_ASSERT(shrink_until_stashed(&ms, ms.stack_stashed_pages + 1));
+		go_spawn(shr_sender, (void *)0);
+		go_spawn(shr_sender, (void *)1);
+		go_sleep(200000);		/* both spinning, if 3 CPUs */
+		__atomic_store_n(&shr_go, 1, __ATOMIC_RELEASE);
+		go_waitgroup_wait(&shr.wg);
+		KT_EQ(shr.got[0], 1000);
+		KT_EQ(shr.got[1], 1001);
+	}
+	go_chan_free(shr.c[0]);
+	go_chan_free(shr.c[1]);
+}
+
+/*
+ * Shrinks racing goroutines that park, wake and run on every CPU: pages
+ * are marked while their Gs wake up, run and park again with other SPs;
+ * a G's frames must stay intact through all of it.
+ */
+static struct {
+	go_chan *ring[16];
+	int ok[16];
+	uint32_t finished;	/* atomic */
+	go_waitgroup wg;
+} churn;
+
+static __attribute__((noinline)) int churn_round(int i, int round)
+{
+	volatile uint8_t frame[300 + 64 * (round % 8)];
+	uint64_t token;
+
+	for (size_t j = 0; j < sizeof(frame); j++)
+		frame[j] = (uint8_t)(i ^ round ^ j);
+	go_chan_recv(churn.ring[i], &token);
+	go_chan_send(churn.ring[(i + 1) % 16], &token);
+	for (size_t j = 0; j < sizeof(frame); j++)
+		if (frame[j] != (uint8_t)(i ^ round ^ j))
+			return 0;
+	return 1;
+}
+
+static void churn_g(void *a)
+{
+	int i = (int)(uint64_t)a, ok = 1;
+
+	for (int round = 0; round < 1000; round++)
+		ok &= churn_round(i, round);
+	churn.ok[i] = ok;
+	__atomic_fetch_add(&churn.finished, 1, __ATOMIC_RELEASE);
+	go_waitgroup_done(&churn.wg);
+}
+
+RTEST_TIMEOUT(gstack_shrinks_race_goroutines_waking_on_every_cpu, 120)
+{
+	uint64_t token = 7;
+	struct go_memstats a, b;
+	int shrinks = 0;
+
+	go_memstats(&a);
+	churn.finished = 0;
+	for (int i = 0; i < 16; i++)
+		churn.ring[i] = go_chan_make(sizeof(uint64_t), 1);
+	go_waitgroup_add(&churn.wg, 16);
+	for (int i = 0; i < 16; i++)
+		go_spawn(churn_g, (void *)(uint64_t)i);
+	/* Four tokens go round the ring of 16 (each G passes one on
+	 * and waits for the next), while this G shrinks. */
+	for (int t = 0; t < 4; t++)
+		go_chan_send(churn.ring[t * 4], &token);
+	while (__atomic_load_n(&churn.finished, __ATOMIC_ACQUIRE) < 16) {
+		go_free_os_memory();
+		shrinks++;
+	}
+	/* Each G took 1000 tokens; drain the 4 left in the ring. */
+	go_waitgroup_wait(&churn.wg);
+	for (int i = 0; i < 16; i++)
+		while (go_chan_len(churn.ring[i]))
+			go_chan_recv(churn.ring[i], &token);
+	for (int i = 0; i < 16; i++) {
+		KT_ASSERTF(churn.ok[i], "goroutine %d: a frame changed", i);
+		go_chan_free(churn.ring[i]);
+	}
+	go_memstats(&b);
+	KT_ASSERTF(shrinks >= 10, "only %d shrinks while they ran", shrinks);
+	KT_ASSERT(b.stack_shrinks >= a.stack_shrinks + (uint64_t)shrinks);
+}

@@ -217,7 +217,8 @@ ok_keys= bad_keys=
 for kv in maxprocs=1 maxprocs=64 maxprocs=65 maxprocs=67 maxprocs=255 \
 	maxprocs=256 maxcpus=1 maxcpus=3 maxcpus=64 hz=10 hz=250 hz=10000 \
 	slice=1 slice=1000 schedtrace=1 schedtrace=3600000 preemptus=50 \
-	preemptus=10000000 gstack=16384 gstack=20000 gstack=67108864; do
+	preemptus=10000000 gstack=16384 gstack=20000 gstack=67108864 \
+	memtrace=1 memtrace=3600000; do
 	$R -k -m microvm -s 4 -c "$BOUNDS_TESTS $kv" -t 120 \
 		> "$L/bound-$kv.log" 2>&1 || bad_keys="$bad_keys $kv"
 	ok_keys="$ok_keys $kv"
@@ -227,7 +228,7 @@ check "accepted bounds run:$ok_keys" $([ -z "$bad_keys" ] && echo 0 || echo 1) \
 refused= wrong=
 for kv in maxprocs=0 maxprocs=257 maxcpus=0 maxcpus=65 hz=9 hz=10001 \
 	slice=0 slice=1001 schedtrace=3600001 preemptus=49 \
-	preemptus=10000001 gstack=16383 gstack=67108865; do
+	preemptus=10000001 gstack=16383 gstack=67108865 memtrace=3600001; do
 	key=${kv%%=*}
 	$R -m microvm -s 2 -c "$kv" -t 60 > "$L/refused-$kv.log" 2>&1
 	rc=$?
@@ -492,13 +493,29 @@ record $(awk '/^ok /{p++} /^FAILED /{f++} END {print p+0, (p ? f+0 : f+1)}' "$L/
 
 # Demand-paged stacks: 100,000 parked goroutines (apps/million.c), each
 # resident for its top stack page, its struct g and its share of page
-# tables: at most 5 KiB each, measured from the free pages.
+# tables (at most 5 KiB), then, once go_free_os_memory has shrunk the
+# parked stacks, for its struct g, its stashed live bytes and the page
+# table share: at most 4.5 KiB (Go 1.19: about 2.7 KiB), all measured
+# from the free pages.
 $R -m microvm -s 2 -c "app=million arg=100000" -t 300 > "$L/million.log" 2>&1
 rc=$?
 each=$(sed -n 's/.* parked in [0-9]* ms: \([0-9]*\) bytes resident each.*/\1/p' "$L/million.log")
-check "100000 parked goroutines: ${each:-?} bytes resident each (5120 at most), all released" \
+shrunk=$(sed -n 's/^million: after go_free_os_memory .*: \([0-9]*\) bytes resident each.*/\1/p' "$L/million.log")
+check "100000 parked goroutines: ${each:-?} bytes resident each (5120 at most), ${shrunk:-?} shrunk (4608 at most), all released" \
 	$([ $rc = 0 ] && [ -n "$each" ] && [ "$each" -le 5120 ] &&
+	  [ -n "$shrunk" ] && [ "$shrunk" -le 4608 ] &&
 	  grep -q 'released and ended' "$L/million.log" && echo 0 || echo 1) "see $L/million.log"
+
+# Memory pressure: 150,000 goroutines at 4.8 KiB each would need 700 MiB
+# of a 512 MiB machine; the parked ones' stacks shrink as memory
+# runs low (memtrace shows it) and the program ends normally.
+$R -m microvm -s 2 -M 512M -c "app=million arg=150000 memtrace=200" -t 300 > "$L/million512.log" 2>&1
+rc=$?
+shrinks=$(sed -n '/parked in/q; s/^MEM [0-9]*ms: .* shrinks=\([0-9]*\) .*/\1/p' "$L/million512.log" | tail -n 1)
+memok=$(grep -c '^MEM [0-9]*ms: stackinuse=[0-9]*MiB stackpages=[0-9]* stackreserved=[0-9]*MiB gstack=262144 scavenged=[0-9]* stashed=[0-9]* stashbytes=[0-9]* shrinks=[0-9]* shootdowns=[0-9]* gs=[0-9]* freegs=[0-9]* free=[0-9]*MiB total=5[0-9][0-9]MiB$' "$L/million512.log")
+check "150000 parked goroutines in 512 MiB: parked stacks shrunk ${shrinks:-0} times before all were parked; ${memok} memtrace lines" \
+	$([ $rc = 0 ] && [ "${shrinks:-0}" -ge 1 ] && [ "$memok" -ge 5 ] &&
+	  grep -q 'released and ended' "$L/million512.log" && echo 0 || echo 1) "see $L/million512.log"
 
 # The execution tracer end to end (tools/tracetest.sh): each check
 # counts as one; a run with no ok line at all counts as a failure.
