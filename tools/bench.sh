@@ -1,13 +1,15 @@
 #!/bin/sh
 # tools/bench.sh - the benchmarks behind `make bench`.
 #
-# Two boots of the same image with bench=*:
+# Boots of the same image with bench=*, and app=million:
 #  1. single-threaded TCG with -icount shift=0,sleep=off: the TSC counts
 #     guest instructions exactly, so TSC per op is instructions per op
 #     (repeatable; printed as instr/op);
 #  2. the same with the execution tracer on (trace=1): NAME+trace, the
 #     tracer's cost (off, it costs the fast paths nothing: exectrace.h);
-#  3. multi-threaded TCG: TSC per op is host cycles per op (cycles/op) and
+#  3. app=million: bytes per parked goroutine, and the most that fit in
+#     512 MiB and 8 GiB, beside Go's (tools/gomem.sh, if Go is here);
+#  4. multi-threaded TCG: TSC per op is host cycles per op (cycles/op) and
 #     ratios between figures taken in the same run.
 # Prints a table, then every figure as "bench <name> <value> <unit>".
 set -u
@@ -25,10 +27,20 @@ $R -a tcg,thread=single -x "-icount shift=0,sleep=off -chardev null,id=rt0trace 
 	-m microvm -s $SMP -c "bench=bench_spawn*,bench_gosched*,bench_park*,bench_chan*,bench_mutex*,bench_sema* maxprocs=1 benchunit=instr/op trace=1" \
 	-t 900 2>&1 | sed -n 's/^bench \([^ ]*\) \([0-9.]*\) instr\/op$/bench \1+trace \2 instr\/op/p' \
 	> $out/trace.log
-echo "== memory per parked goroutine (app=million arg=100000, 1 GiB)"
+echo "== memory per parked goroutine (app=million arg=100000, 1 GiB; then shrunk)"
 $R -m microvm -s $SMP -c "app=million arg=100000" -t 600 2>&1 |
-	sed -n 's/.* parked in [0-9]* ms: \([0-9]*\) bytes resident each.*/bench parked-goroutine-resident \1 bytes/p' \
+	sed -n -e 's/.* parked in [0-9]* ms: \([0-9]*\) bytes resident each.*/bench parked-goroutine-resident \1 bytes/p' \
+	-e 's/^million: after go_free_os_memory .*: \([0-9]*\) bytes resident each.*/bench parked-goroutine-shrunk \1 bytes/p' \
 	> $out/mem.log
+echo "== the most parked goroutines in 512 MiB and 8 GiB (app=million arg=max; 8G takes minutes)"
+for mem in 512M 8G; do
+	$R -m microvm -s $SMP -M $mem -c "app=million arg=max" -t 3600 2>&1 |
+		sed -n "s/^million: \([0-9]*\) goroutines parked in.*/bench max-parked-$mem \1 goroutines/p" \
+		>> $out/mem.log
+done
+echo "== Go's figures for the same program (tools/gomem.sh: Go on this Linux)"
+sh tools/gomem.sh $out 512M 8G >> $out/mem.log
+grep '^#' $out/mem.log
 echo "== host cycles per operation and ratios (multi-threaded TCG, $SMP CPUs)"
 $R -m microvm -s $SMP -c "bench=bench_* maxprocs=1 benchunit=cycles/op" -t 900 \
 	> $out/mttcg.log 2>&1
@@ -67,7 +79,11 @@ ref() {
 	chan-vs-ipi) echo "chan round trip, 2 Ps / IPI round trip" ;;
 	spawn-scaling-2v1) echo "spawn throughput, 2 Ps / 1 P" ;;
 	*+trace) echo "with trace=1 (off: ${1%+trace})" ;;
-	parked-goroutine-resident) echo "100,000 parked; goal <= 4608 (4.5 KiB)" ;;
+	parked-goroutine-resident) echo "bytes: 100,000 parked (top page, struct g, page tables)" ;;
+	parked-goroutine-shrunk) echo "bytes: the same, stacks shrunk; goal <= 4608 (4.5 KiB)" ;;
+	max-parked-512M|max-parked-8G) echo "goroutines parked in -m ${1#max-parked-}; goal: more than Go" ;;
+	go-parked-goroutine-sys) echo "bytes: Go's MemStats.Sys per parked goroutine" ;;
+	go-max-parked-*) echo "goroutines: Go in a ${1#go-max-parked-} memory cgroup" ;;
 	*) echo "" ;;
 	esac
 }

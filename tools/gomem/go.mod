@@ -1,0 +1,3 @@
+module rt0/tools/gomem
+
+go 1.19
