@@ -278,6 +278,16 @@ static struct vm_stash *stash_of(uint64_t e)
 	return (struct vm_stash *)(((e & PTE_ADDR) >> 12) << 4);
 }
 
+/* Queue @s for vm_demand_stash_reclaim (any context: a lock-free push;
+ * the reclaimer takes the whole list at once, so no ABA). */
+static void stash_free_later(struct vm_stash *s)
+{
+	s->next = __atomic_load_n(&stash_freed, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&stash_freed, &s->next, s, true,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		;
+}
+
 static uint64_t present(uint64_t page)
 {
 	return page | PTE_P | PTE_W | nx | PTE_DEMAND;
@@ -302,15 +312,29 @@ static void stash_fault(uint64_t *pte, uint64_t e)
 		__atomic_fetch_add(&demand_mapped, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_sub(&stash_pages, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_sub(&stash_bytes, s->len, __ATOMIC_RELAXED);
-		s->next = __atomic_load_n(&stash_freed, __ATOMIC_RELAXED);
-		while (!__atomic_compare_exchange_n(&stash_freed, &s->next, s,
-						    true, __ATOMIC_RELEASE,
-						    __ATOMIC_RELAXED))
-			;
+		stash_free_later(s);
 		return;
 	}
 	while (__atomic_load_n(pte, __ATOMIC_ACQUIRE) & PTE_BUSY)
 		cpu_relax();
+}
+
+/* A stashed page nobody will read again: the entry back to demand-zero,
+ * the record to be freed.  Thread context. */
+static void stash_drop(uint64_t *pte, uint64_t e)
+{
+	while (e & PTE_BUSY) {	/* someone restores it after all */
+		cpu_relax();
+		e = __atomic_load_n(pte, __ATOMIC_ACQUIRE);
+	}
+	if (!(e & PTE_STASH) ||
+	    !__atomic_compare_exchange_n(pte, &e, PTE_DEMAND, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return;		/* restored meanwhile: mapped */
+	struct vm_stash *s = stash_of(e);
+	__atomic_fetch_sub(&stash_pages, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&stash_bytes, s->len, __ATOMIC_RELAXED);
+	stash_free_later(s);
 }
 
 bool vm_demand_fault(uint64_t cr2, uint64_t error)
@@ -362,9 +386,10 @@ void vm_release_flush(struct vm_release *r)
 	if (!r->n)
 		return;
 	/* Every CPU that ran the range's goroutine may cache its pages:
-	 * flush them all before a page can be reused. */
-	write_cr3(read_cr3());
-	smp_call_others(flush_tlb, NULL);
+	 * flush them all, this one too (with preemption off, so that it
+	 * is the one the others' round leaves out), before a page can be
+	 * reused. */
+	smp_run_all(flush_tlb, NULL);
 	__atomic_fetch_add(&demand_shootdowns, 1, __ATOMIC_RELAXED);
 	for (uint32_t i = 0; i < r->n; i++)
 		page_free((void *)r->page[i], 1);
@@ -387,10 +412,14 @@ uint64_t vm_demand_unmap(struct vm_release *r, uint64_t lo, uint64_t hi)
 	for (uint64_t va = ALIGN_DOWN(lo, PAGE_SZ); va < hi; va += PAGE_SZ) {
 		uint64_t *pte = pt_leaf(root, va);
 		uint64_t e = pte ? __atomic_load_n(pte, __ATOMIC_ACQUIRE) : 0;
-		/* A dead G's stack: stashed pages came back when it last
-		 * ran; a shrink that marked one before it died puts it back
-		 * (or finds this CAS's result), so neither frees it twice. */
-		BUG_ON(e & PTE_STASH);
+		/* A dead G's stack.  A shrink that marked a page before it
+		 * died puts it back (or finds this CAS's result), so neither
+		 * frees it twice.  A page stashed and never touched again
+		 * (the G returned above it and ended) is dropped. */
+		if (e & PTE_STASH) {
+			stash_drop(pte, e);
+			continue;
+		}
 		if (!(e & PTE_P))
 			continue;
 		BUG_ON(!(e & PTE_DEMAND));
@@ -439,8 +468,7 @@ void vm_shrink_shootdown(struct vm_shrink *b)
 {
 	if (!b->n)
 		return;
-	write_cr3(read_cr3());
-	smp_call_others(flush_tlb, NULL);
+	smp_run_all(flush_tlb, NULL);	/* this CPU too: vm_release_flush */
 	__atomic_fetch_add(&demand_shootdowns, 1, __ATOMIC_RELAXED);
 }
 

@@ -465,8 +465,6 @@ bool go_chan_tryrecv(go_chan *c, void *ep, bool *ok)
 
 /* ---- close ---- */
 
-#define CLOSE_CHUNK 256	/* waiters readied at once while memory is low */
-
 void go_chan_close(go_chan *c)
 {
 	if (!c)
@@ -484,43 +482,27 @@ void go_chan_close(go_chan *c)
 	 * Every waiter is completed under the lock (receivers get zero
 	 * values, senders will panic), its G collected on a list through
 	 * schedlink (free while it waits), and readied once we unlock.
-	 * While memory is low, CLOSE_CHUNK at a time, letting them run in
-	 * between: each waiter's stack page comes back when its sudog is
-	 * read (it may be stashed: stack.c), and a close of a channel with
-	 * a million waiters would need them all at once.  The channel is
-	 * closed, so its queues only shrink meanwhile.
 	 */
-	for (;;) {
-		struct g *glist = NULL;
-		struct sudog *sg;
-		int n = 0;
-		while (n < CLOSE_CHUNK && (sg = waitq_dequeue(&c->recvq))) {
-			if (sg->elem)
-				elemclr(sg->elem, c->elemsize);
-			sg->success = false;
-			sg->g->schedlink = glist;
-			glist = sg->g;
-			n += stack_memory_low();
-		}
-		while (n < CLOSE_CHUNK && (sg = waitq_dequeue(&c->sendq))) {
-			sg->success = false;
-			sg->g->schedlink = glist;
-			glist = sg->g;
-			n += stack_memory_low();
-		}
-		leafunlock(&c->lock);
-		while (glist) {
-			struct g *gp = glist;
-			glist = gp->schedlink;
-			gp->schedlink = NULL;
-			goready(gp);
-		}
-		if (n < CLOSE_CHUNK)
-			return;
-		struct m *mp = kthread_current()->user;
-		if (getg() == mp->curg)
-			go_sched();	/* they run, end, give pages back */
-		leaflock(&c->lock);
+	struct g *glist = NULL;
+	struct sudog *sg;
+	while ((sg = waitq_dequeue(&c->recvq))) {
+		if (sg->elem)
+			elemclr(sg->elem, c->elemsize);
+		sg->success = false;
+		sg->g->schedlink = glist;
+		glist = sg->g;
+	}
+	while ((sg = waitq_dequeue(&c->sendq))) {
+		sg->success = false;
+		sg->g->schedlink = glist;
+		glist = sg->g;
+	}
+	leafunlock(&c->lock);
+	while (glist) {
+		struct g *gp = glist;
+		glist = gp->schedlink;
+		gp->schedlink = NULL;
+		goready(gp);
 	}
 }
 

@@ -139,6 +139,7 @@ void stack_release_dead(struct g *list)
 	for (struct g *gp = list; gp; gp = gp->schedlink)
 		stack_scavenge(gp, &r, true);
 	vm_release_flush(&r);
+	vm_demand_stash_reclaim();	/* records of pages woken since */
 }
 
 /**

@@ -347,3 +347,65 @@ RTEST_TIMEOUT(gstack_shrinks_race_goroutines_waking_on_every_cpu, 120)
 	KT_ASSERTF(shrinks >= 10, "only %d shrinks while they ran", shrinks);
 	KT_ASSERT(b.stack_shrinks >= a.stack_shrinks + (uint64_t)shrinks);
 }
+
+/*
+ * Goroutines parked with their SP at every 16-byte place of a page (an
+ * alloca before the park), shrunk, woken, ended, and scavenged whole:
+ * whatever page each left stashed or touched, the stash counts come back
+ * to where they were and nothing is lost (a G whose stashed page holds
+ * only the bytes just above its SP may return above it and end without
+ * touching it again: vm_demand_unmap drops that record).
+ */
+static struct {
+	go_chan *c;
+	go_waitgroup parked, done;
+} pad;
+
+static __attribute__((noinline)) void pad_park(void)
+{
+	go_waitgroup_done(&pad.parked);
+	go_chan_recv(pad.c, NULL);
+}
+
+static void pad_g(void *a)
+{
+	volatile uint8_t *p = __builtin_alloca((uint64_t)a);
+
+	if ((uint64_t)a)
+		p[0] = 1;
+	pad_park();
+	go_waitgroup_done(&pad.done);
+}
+
+RTEST_TIMEOUT(gstack_parked_at_every_offset_shrunk_woken_and_scavenged, 120)
+{
+	struct go_memstats a, b;
+
+	go_free_os_memory();
+	go_memstats(&a);
+	pad.c = go_chan_make(0, 0);
+	go_waitgroup_add(&pad.parked, 256);
+	go_waitgroup_add(&pad.done, 256);
+	for (uint64_t i = 0; i < 256; i++)
+		go_spawn(pad_g, (void *)(4096 + 16 * i));
+	go_waitgroup_wait(&pad.parked);
+	go_sleep(2000000);		/* the last ones reach the channel */
+	go_free_os_memory();
+	go_memstats(&b);
+	/* The half whose SP is in the top half of its page (live bytes
+	 * within VM_STASH_MAX). */
+	KT_ASSERTF(b.stack_stashed_pages >= a.stack_stashed_pages + 120,
+		   "%lu of 256 stashed", (unsigned long)(b.stack_stashed_pages -
+							 a.stack_stashed_pages));
+	go_chan_close(pad.c);
+	go_waitgroup_wait(&pad.done);
+	for (int i = 0; i < 100 && go_numgoroutine() > 1; i++)
+		go_sleep(1000000);	/* on the free lists */
+	/* Scavenged whole (memory low does that; here: every page below
+	 * the top 8 KiB, where the parks were, 4 KiB and more down). */
+	go_free_os_memory();
+	go_memstats(&b);
+	KT_EQ(b.stack_stashed_pages, a.stack_stashed_pages);
+	KT_EQ(b.stack_stashed_bytes, a.stack_stashed_bytes);
+	go_chan_free(pad.c);
+}
