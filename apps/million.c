@@ -156,10 +156,18 @@ RT0_APP(million, "spawn N goroutines (arg=N, default 1000000; arg=max: "
 		  n, (long)((t1 - t0) / 1000000), HELD_ARGS(h));
 	/* Go's debug.FreeOSMemory: parked stacks shrink to their live
 	 * bytes (sysmon does it by itself when memory runs low). */
+	struct go_memstats ms0, ms1;
+	go_memstats(&ms0);
+	int64_t f0 = go_nanotime();
 	uint64_t back = go_free_os_memory();
+	int64_t f1 = go_nanotime();
+	go_memstats(&ms1);
 	h = held(n, &before);
-	go_printf("million: after go_free_os_memory (%lu pages back): "
-		  HELD_FMT "\n", (unsigned long)back, HELD_ARGS(h));
+	go_printf("million: after go_free_os_memory (%lu pages back in %ld "
+		  "ms, %lu TLB shootdowns): " HELD_FMT "\n",
+		  (unsigned long)back, (long)((f1 - f0) / 1000000),
+		  (unsigned long)(ms1.tlb_shootdowns - ms0.tlb_shootdowns),
+		  HELD_ARGS(h));
 	if (max)	/* the count was the point: main returns, and */
 		return 0;	/* the program ends with them parked, as Go's */
 	/* A close readies every waiter at once, and reading each one's

@@ -28,10 +28,13 @@ $R -a tcg,thread=single -x "-icount shift=0,sleep=off -chardev null,id=rt0trace 
 	-t 900 2>&1 | sed -n 's/^bench \([^ ]*\) \([0-9.]*\) instr\/op$/bench \1+trace \2 instr\/op/p' \
 	> $out/trace.log
 echo "== memory per parked goroutine (app=million arg=100000, 1 GiB; then shrunk)"
-$R -m microvm -s $SMP -c "app=million arg=100000" -t 600 2>&1 |
-	sed -n -e 's/.* parked in [0-9]* ms: \([0-9]*\) bytes resident each.*/bench parked-goroutine-resident \1 bytes/p' \
-	-e 's/^million: after go_free_os_memory .*: \([0-9]*\) bytes resident each.*/bench parked-goroutine-shrunk \1 bytes/p' \
-	> $out/mem.log
+$R -m microvm -s $SMP -c "app=million arg=100000" -t 600 > $out/million.log 2>&1
+{
+	sed -n 's/.* parked in [0-9]* ms: \([0-9]*\) bytes resident each.*/bench parked-goroutine-resident \1 bytes/p' $out/million.log
+	sed -n 's/^million: after go_free_os_memory .*: \([0-9]*\) bytes resident each.*/bench parked-goroutine-shrunk \1 bytes/p' $out/million.log
+	sed -n 's/^million: after go_free_os_memory ([0-9]* pages back in \([0-9]*\) ms, \([0-9]*\) TLB.*/bench shrink-100000-parked \1 ms\
+bench shrink-100000-shootdowns \2 rounds/p' $out/million.log
+} > $out/mem.log
 echo "== the most parked goroutines in 512 MiB and 8 GiB (app=million arg=max; 8G takes minutes)"
 for mem in 512M 8G; do
 	$R -m microvm -s $SMP -M $mem -c "app=million arg=max" -t 3600 2>&1 |
@@ -81,6 +84,8 @@ ref() {
 	*+trace) echo "with trace=1 (off: ${1%+trace})" ;;
 	parked-goroutine-resident) echo "bytes: 100,000 parked (top page, struct g, page tables)" ;;
 	parked-goroutine-shrunk) echo "bytes: the same, stacks shrunk; goal <= 4608 (4.5 KiB)" ;;
+	shrink-100000-parked) echo "ms (TCG): go_free_os_memory shrinking them" ;;
+	shrink-100000-shootdowns) echo "IPI rounds it took (64 pages each)" ;;
 	max-parked-512M|max-parked-8G) echo "goroutines parked in -m ${1#max-parked-}; goal: more than Go" ;;
 	go-parked-goroutine-sys) echo "bytes: Go's MemStats.Sys per parked goroutine" ;;
 	go-max-parked-*) echo "goroutines: Go in a ${1#go-max-parked-} memory cgroup" ;;
