@@ -51,9 +51,10 @@ static bool in_chan_stub(uint64_t pc)
 
 /*
  * The frames of @gp, stopped in status @s (not running).  The walk stays
- * on gp's own stack, which is never freed or made a guard: if gp runs
- * again meanwhile and overwrites its frames, the words read may be
- * nonsense, but nothing outside that stack is followed.
+ * on gp's own stack, which is never freed or made a guard (a page of it
+ * given back reads as zeros, and a stashed one faults back in: stack.c):
+ * if gp runs again meanwhile and overwrites its frames, the words read
+ * may be nonsense, but nothing outside that stack is followed.
  */
 static void g_frames(fmt_sink sink, void *arg, struct g *gp, uint32_t s)
 {
