@@ -337,6 +337,18 @@ static void stash_drop(uint64_t *pte, uint64_t e)
 	stash_free_later(s);
 }
 
+/* Give back a page dcache_take gave and that was not used (still zero).
+ * Interrupts off. */
+static void dcache_put(uint64_t page)
+{
+	uint32_t cpu = this_cpu_id();
+
+	if (dcache[cpu].n < DCACHE)
+		dcache[cpu].page[dcache[cpu].n++] = page;
+	else
+		panic("vm: a goroutine stack page cache overflowed");
+}
+
 bool vm_demand_fault(uint64_t cr2, uint64_t error)
 {
 	uint64_t va = ALIGN_DOWN(cr2, PAGE_SZ);
@@ -366,12 +378,19 @@ bool vm_demand_fault(uint64_t cr2, uint64_t error)
 			stash_fault(pte, e);
 			return true;
 		}
-		/* Never touched (or released): only the range's owner
-		 * touches it (a goroutine on its own stack), and its page
-		 * table exists (reserve): no lock, no allocation. */
-		__atomic_store_n(pte, present(dcache_take()), __ATOMIC_RELEASE);
-		__atomic_fetch_add(&demand_mapped, 1, __ATOMIC_RELAXED);
-		return true;
+		/* Never touched (or released): its page table exists
+		 * (reserve), so no lock and no allocation.  Mostly its
+		 * owner touches it (a goroutine on its own stack), but a
+		 * backtrace may read it too: one CAS wins, and a loser puts
+		 * its page back in the cache. */
+		uint64_t page = dcache_take();
+		if (__atomic_compare_exchange_n(pte, &e, present(page), false,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE)) {
+			__atomic_fetch_add(&demand_mapped, 1, __ATOMIC_RELAXED);
+			return true;
+		}
+		dcache_put(page);
 	}
 }
 

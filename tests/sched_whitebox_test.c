@@ -122,12 +122,17 @@ static void overflower(void *a)
 	struct overflow *o = a;
 
 	o->goid = go_id();
+	/* fault_try's catch is its kernel thread's: locked to its M, the
+	 * goroutine stays on that thread if it is preempted on the way
+	 * down (64 page faults can outlast the 10 ms slice under load). */
+	go_lock_os_thread();
 	if (fault_try(&o->fc)) {
 		recurse(0);
 		fault_untry(&o->fc);
 	} else {
 		o->faulted = true;
 	}
+	go_unlock_os_thread();
 	go_waitgroup_done(&o->wg);
 }
 
