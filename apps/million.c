@@ -26,6 +26,9 @@
 #include "include/rt0.h"
 
 #define BATCH 10000
+#define UNSHRUNK 4900	/* bytes a parked goroutine holds before its stack
+			 * shrinks (4,890 measured: a page, its struct g,
+			 * its page-table share) */
 
 static go_chan *gate;
 static go_waitgroup parked, done, batch;
@@ -74,16 +77,16 @@ static uint64_t free_bytes(void)
 }
 
 /*
- * As many batches as fit: each needs, while its goroutines start, a page
- * and a page table's share per goroutine (4,700 bytes) before any shrink,
- * and a sixteenth of the memory stays free for the release.
+ * As many batches as fit: each needs UNSHRUNK bytes per goroutine while
+ * its goroutines start, before any shrink, and a sixteenth of the memory
+ * stays free for the runtime.
  */
 static long spawn_max(uint64_t total)
 {
 	long n = 0;
 
 	for (;;) {
-		uint64_t need = BATCH * 4700ull + total / 16;
+		uint64_t need = BATCH * (uint64_t)UNSHRUNK + total / 16;
 		if (free_bytes() < need) {
 			go_free_os_memory();
 			if (free_bytes() < need)
@@ -174,7 +177,7 @@ RT0_APP(million, "spawn N goroutines (arg=N, default 1000000; arg=max: "
 	 * sudog brings its stashed stack page back: if those pages do not
 	 * fit, wake a batch at a time instead, each ended before the next. */
 	const char *how = "a close";
-	if ((uint64_t)n * 4608 < free_bytes() / 4 * 3) {
+	if ((uint64_t)n * UNSHRUNK < free_bytes() / 4 * 3) {
 		go_chan_close(gate);
 	} else {
 		how = "sends, 10000 at a time";

@@ -278,10 +278,13 @@ static struct vm_stash *stash_of(uint64_t e)
 	return (struct vm_stash *)(((e & PTE_ADDR) >> 12) << 4);
 }
 
-/* Queue @s for vm_demand_stash_reclaim (any context: a lock-free push;
- * the reclaimer takes the whole list at once, so no ABA). */
-static void stash_free_later(struct vm_stash *s)
+/* @s no longer stands for a page: uncount it and queue it for
+ * vm_demand_stash_reclaim (any context: a lock-free push; the reclaimer
+ * takes the whole list at once, so no ABA). */
+static void stash_retire(struct vm_stash *s)
 {
+	__atomic_fetch_sub(&stash_pages, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&stash_bytes, s->len, __ATOMIC_RELAXED);
 	s->next = __atomic_load_n(&stash_freed, __ATOMIC_RELAXED);
 	while (!__atomic_compare_exchange_n(&stash_freed, &s->next, s, true,
 					    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
@@ -310,9 +313,7 @@ static void stash_fault(uint64_t *pte, uint64_t e)
 		memcpy((void *)(page + s->off), s->data, s->len);
 		__atomic_store_n(pte, present(page), __ATOMIC_RELEASE);
 		__atomic_fetch_add(&demand_mapped, 1, __ATOMIC_RELAXED);
-		__atomic_fetch_sub(&stash_pages, 1, __ATOMIC_RELAXED);
-		__atomic_fetch_sub(&stash_bytes, s->len, __ATOMIC_RELAXED);
-		stash_free_later(s);
+		stash_retire(s);
 		return;
 	}
 	while (__atomic_load_n(pte, __ATOMIC_ACQUIRE) & PTE_BUSY)
@@ -331,10 +332,7 @@ static void stash_drop(uint64_t *pte, uint64_t e)
 	    !__atomic_compare_exchange_n(pte, &e, PTE_DEMAND, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		return;		/* restored meanwhile: mapped */
-	struct vm_stash *s = stash_of(e);
-	__atomic_fetch_sub(&stash_pages, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_sub(&stash_bytes, s->len, __ATOMIC_RELAXED);
-	stash_free_later(s);
+	stash_retire(stash_of(e));
 }
 
 /* Give back a page dcache_take gave and that was not used (still zero).
@@ -343,10 +341,8 @@ static void dcache_put(uint64_t page)
 {
 	uint32_t cpu = this_cpu_id();
 
-	if (dcache[cpu].n < DCACHE)
-		dcache[cpu].page[dcache[cpu].n++] = page;
-	else
-		panic("vm: a goroutine stack page cache overflowed");
+	BUG_ON(dcache[cpu].n == DCACHE);	/* dcache_take made room */
+	dcache[cpu].page[dcache[cpu].n++] = page;
 }
 
 bool vm_demand_fault(uint64_t cr2, uint64_t error)
@@ -400,16 +396,20 @@ static void flush_tlb(void *arg)
 	write_cr3(read_cr3());
 }
 
+/* Every CPU that ran a range's goroutine may cache its pages: flush them
+ * all, this one too (smp_run_all: with preemption off, so that this is
+ * the CPU the others' round leaves out). */
+static void shootdown(void)
+{
+	smp_run_all(flush_tlb, NULL);
+	__atomic_fetch_add(&demand_shootdowns, 1, __ATOMIC_RELAXED);
+}
+
 void vm_release_flush(struct vm_release *r)
 {
 	if (!r->n)
 		return;
-	/* Every CPU that ran the range's goroutine may cache its pages:
-	 * flush them all, this one too (with preemption off, so that it
-	 * is the one the others' round leaves out), before a page can be
-	 * reused. */
-	smp_run_all(flush_tlb, NULL);
-	__atomic_fetch_add(&demand_shootdowns, 1, __ATOMIC_RELAXED);
+	shootdown();		/* before a page can be reused */
 	for (uint32_t i = 0; i < r->n; i++)
 		page_free((void *)r->page[i], 1);
 	__atomic_fetch_sub(&demand_mapped, r->n, __ATOMIC_RELAXED);
@@ -485,10 +485,8 @@ bool vm_shrink_mark(struct vm_shrink *b, uint64_t va, int32_t off)
 
 void vm_shrink_shootdown(struct vm_shrink *b)
 {
-	if (!b->n)
-		return;
-	smp_run_all(flush_tlb, NULL);	/* this CPU too: vm_release_flush */
-	__atomic_fetch_add(&demand_shootdowns, 1, __ATOMIC_RELAXED);
+	if (b->n)
+		shootdown();
 }
 
 uint64_t vm_shrink_finish(struct vm_shrink *b, uint32_t from, uint32_t to,

@@ -11,7 +11,9 @@
  * the goroutine.  Dead Gs keep their stacks for reuse (gfput/gfget), as
  * Go's do; the scavenger gives back a free G's pages below its top
  * SCAVENGE_KEEP (go_free_os_memory, and sysmon for Gs that wait on the
- * global free list), after one TLB shootdown per batch.
+ * global free list), after one TLB shootdown per batch.  A parked G's
+ * stack shrinks to its live bytes (below: go_free_os_memory, and by
+ * itself when memory runs low).  Each G's struct g is in the heap.
  *
  * An M's g0 stack (G0_STACK_SIZE) is a kernel thread's: page-allocated,
  * resident, guarded (stackalloc).
@@ -121,7 +123,7 @@ static uint64_t stack_scavenge(struct g *gp, struct vm_release *r, bool all)
 }
 
 /* stack_memory_low - free memory under an eighth: dead Gs give back their
- * whole stacks, parked ones shrink (sysmon). */
+ * whole stacks, parked ones shrink (stack_shrink_low). */
 bool stack_memory_low(void)
 {
 	return mem_free_pages() < mem_total_pages() / 8;
@@ -139,7 +141,7 @@ void stack_release_dead(struct g *list)
 	for (struct g *gp = list; gp; gp = gp->schedlink)
 		stack_scavenge(gp, &r, true);
 	vm_release_flush(&r);
-	vm_demand_stash_reclaim();	/* records of pages woken since */
+	vm_demand_stash_reclaim();	/* records of stack pages woken since */
 }
 
 /**
@@ -164,6 +166,7 @@ uint64_t stack_scavenge_global(uint32_t max, bool all)
 		}
 	vm_release_flush(&r);
 	unlock(&sched.gflock);
+	vm_demand_stash_reclaim();	/* records of stack pages woken since */
 	return n;
 }
 
@@ -220,7 +223,9 @@ static uint64_t shrink_flush(void)
 	return n;
 }
 
-/* Mark one page of @gp's (a new group when the batch was flushed). */
+/* Mark one page of @gp's, if mapped (*@mapped), opening @gp's group at
+ * its first mark in the batch.  Returns the pages a full batch gave
+ * back first. */
 static uint64_t shrink_mark(struct g *gp, uint64_t sp, uint64_t va,
 			    int32_t off, bool *mapped)
 {
@@ -228,10 +233,11 @@ static uint64_t shrink_mark(struct g *gp, uint64_t sp, uint64_t va,
 
 	if (shrink_batch.n == VM_SHRINK_BATCH)
 		n = shrink_flush();
-	if (!shrink_ngs || shrink_gs[shrink_ngs - 1].gp != gp)
-		shrink_gs[shrink_ngs++] = (struct shrink_g){
-			.gp = gp, .sp = sp, .first = shrink_batch.n };
+	uint32_t first = shrink_batch.n;
 	*mapped = vm_shrink_mark(&shrink_batch, va, off);
+	if (*mapped && (!shrink_ngs || shrink_gs[shrink_ngs - 1].gp != gp))
+		shrink_gs[shrink_ngs++] = (struct shrink_g){
+			.gp = gp, .sp = sp, .first = first };
 	return n;
 }
 
@@ -271,9 +277,6 @@ static uint64_t stack_shrink_parked_locked(void)
 			if (!mapped)
 				break;
 		}
-		if (shrink_ngs && shrink_gs[shrink_ngs - 1].gp == gp &&
-		    shrink_gs[shrink_ngs - 1].first == shrink_batch.n)
-			shrink_ngs--;	/* nothing marked: no group */
 	}
 	n += shrink_flush();
 	vm_demand_stash_reclaim();

@@ -9,8 +9,9 @@
  *  - starts an M when a timer is overdue (a busy P may not get to it);
  *  - when memory runs low, shrinks parked goroutines' stacks (stack.c);
  *  - prints schedtrace and memtrace.
- * With every P idle (and no schedtrace or memtrace) it sleeps until the next timer,
- * or until a goroutine entering or leaving a system call wakes it.
+ * With every P idle (and no schedtrace or memtrace) it sleeps until the
+ * next timer, or until a goroutine entering or leaving a system call
+ * wakes it.
  */
 #include "sched/proc.h"
 #include "sched/exectrace.h"
@@ -19,8 +20,6 @@
 #include "sched/timers.h"
 #include "kernel/kwait.h"
 #include "kernel/console.h"
-#include "kernel/mem.h"
-#include "kernel/vm.h"
 #include "kernel/time.h"
 
 #define FORCE_PREEMPT_NS (10 * (int64_t)NSEC_PER_MSEC)	/* Go's */
@@ -118,7 +117,6 @@ static void sysmon(void)
 	bool sysmon_reports = debug_schedtrace || debug_memtrace || trace_on;
 	bool traces = debug_schedtrace || debug_memtrace;
 	int64_t lasttrace = 0, lastmemtrace = 0, lastscavenge = 0;
-	uint64_t low_pages = mem_total_pages() / 8;	/* stack_memory_low */
 	int idle = 0;		/* rounds in a row that woke nobody */
 	uint32_t delay = 0;	/* us */
 
@@ -184,13 +182,12 @@ static void sysmon(void)
 		else
 			idle++;
 		/* Memory low with parked stacks holding it (stack.c). */
-		if (unlikely(mem_free_pages() < low_pages) && stack_shrink_low())
+		if (stack_shrink_low())
 			idle = 0;
 		/* Free Gs beyond the Ps' caches: their stacks' pages back. */
 		if (now - lastscavenge >= SCAVENGE_PERIOD_NS) {
 			lastscavenge = now;
 			stack_scavenge_global(SCAVENGE_PER_ROUND, false);
-			vm_demand_stash_reclaim();
 		}
 		/* One test for both periodic reports (sysmon_reports). */
 		if (sysmon_reports) {

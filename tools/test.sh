@@ -19,7 +19,8 @@
 #    are never torn, microvm reaches its first KTAP line within 10 ms,
 #    the gdb extension lists a live image's goroutines (tools/gdbtest.sh),
 #    100,000 parked goroutines hold at most 5 KiB each (demand-paged
-#    stacks), schedplot.py reads schedtrace logs (tools/plottest.sh), the
+#    stacks) and 4.5 KiB once their stacks shrink, 150,000 fit in 512 MiB
+#    (shrinking by itself as memory runs low), schedplot.py reads schedtrace logs (tools/plottest.sh), the
 #    execution tracer's trace converts to valid JSON with a known
 #    program's events in order (tools/tracetest.sh),
 #    a program from outside the tree builds, runs and runs its tests
